@@ -1,0 +1,84 @@
+"""The Python API: :func:`stylize` for notebooks and scripts, :func:`run` for the CLI."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+from PIL import Image
+
+from nstx.errors import InputError
+
+PLUGIN_GROUPS = ("backbone", "pooling", "correlation", "style_cost", "optimizer", "init")
+LAYER_GROUPS = ("style_layers", "content_layers")
+
+ImageInput = str | os.PathLike[str] | Image.Image
+
+
+def run(config: DictConfig | Mapping[str, Any], output_dir: str | Path | None = None,
+        content: Any = None, style: Any = None) -> Any:
+    """Run one style transfer from a composed config (as the CLI does).
+
+    ``content`` / ``style`` may pass images (PIL or paths) that replace the config's paths.
+    Returns a :class:`nstx.engine.Result`.
+    """
+    from nstx import engine, registry
+
+    cfg = config if isinstance(config, DictConfig) else OmegaConf.create(dict(config))
+    if cfg.get("plugins_dir"):
+        registry.load_plugins_dir(cfg.plugins_dir)
+    return engine.execute(cfg, registry.default(), output_dir, content, style)
+
+
+def compose(overrides: Sequence[str] = (), **options: Any) -> DictConfig:
+    """The config ``nstx`` would run with: package defaults, Hydra overrides, then options.
+
+    Options use the config's names: a plugin group takes a name (``correlation="covariance"``)
+    or a mapping with ``name`` and parameters; ``style_layers`` / ``content_layers`` take a
+    preset name or a layer -> weight mapping; other keys (dotted allowed) set values.
+    """
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_module
+
+    from nstx import registry
+
+    registry.default()
+    group_overrides, values = list(overrides), {}
+    for key, value in options.items():
+        if key in (*PLUGIN_GROUPS, *LAYER_GROUPS) and isinstance(value, str):
+            group_overrides.append(f"{key}={value}")
+        elif key in PLUGIN_GROUPS and isinstance(value, Mapping) and "name" in value:
+            group_overrides.append(f"{key}={value['name']}")
+            values[key] = {k: v for k, v in value.items() if k != "name"}
+        else:
+            values[key] = value
+    with initialize_config_module(config_module="nstx.conf", version_base="1.3"):
+        cfg = hydra_compose(config_name="config", overrides=group_overrides)
+    for key, value in values.items():
+        if key in LAYER_GROUPS:
+            OmegaConf.update(cfg, key, dict(value), merge=False, force_add=True)
+            continue
+        if OmegaConf.select(cfg, key, default=KeyError) is KeyError:
+            raise InputError(f"unknown option {key!r} (known: {', '.join(sorted(cfg))})")
+        OmegaConf.update(cfg, key, value, merge=True)
+    return cfg
+
+
+def stylize(content: ImageInput, style: ImageInput | Sequence[ImageInput],
+            output: str | Path | None = None, **options: Any) -> Image.Image:
+    """Re-render ``content`` in the style of ``style`` and return the image.
+
+    ``options`` are config names (see :func:`compose`), e.g. ``iterations=50``,
+    ``image_size=128``, ``weights="random"``, ``correlation="covariance"``. Tracking is off
+    unless ``tracking={"enabled": True}`` is passed. ``output`` also saves the image as PNG.
+    """
+    from nstx import images
+
+    options.setdefault("tracking", {"enabled": False})
+    result = run(compose(**options), content=content, style=style)
+    if output is not None:
+        images.save_png(result.image, output)
+    return result.image

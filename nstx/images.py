@@ -1,0 +1,117 @@
+"""Loading, resizing and saving images with Pillow; tensors are (1, 3, H, W) in [0, 1]."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from nstx.errors import InputError
+
+if TYPE_CHECKING:
+    from torch import Tensor
+
+ImageSource = str | os.PathLike[str] | Image.Image
+
+# Pillow's own default bomb threshold; larger images are refused before decoding.
+MAX_PIXELS = 89_478_485
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm")
+
+
+def open_image(source: ImageSource, max_pixels: int = MAX_PIXELS) -> Image.Image:
+    """Open ``source`` as an RGB image, EXIF orientation applied, or raise :class:`InputError`."""
+    if isinstance(source, Image.Image):
+        return to_rgb(ImageOps.exif_transpose(source))
+    path = Path(source).expanduser()
+    if not path.exists():
+        raise InputError(f"image {str(source)!r} does not exist")
+    if path.is_dir():
+        raise InputError(f"image {str(source)!r} is a directory, expected an image file")
+    if path.stat().st_size == 0:
+        raise InputError(f"image {str(source)!r} is empty (0 bytes)")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                width, height = image.size
+                if width == 0 or height == 0:
+                    raise InputError(f"image {str(source)!r} has a zero dimension ({width}x{height})")
+                if width * height > max_pixels:
+                    raise InputError(
+                        f"image {str(source)!r} has {width * height} pixels, above the limit of "
+                        f"{max_pixels} (max_pixels)"
+                    )
+                image.load()
+                return to_rgb(ImageOps.exif_transpose(image))
+    except InputError:
+        raise
+    except UnidentifiedImageError:
+        raise InputError(f"{str(source)!r} is not an image Pillow can read") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise InputError(f"image {str(source)!r} exceeds the pixel limit of {max_pixels}") from None
+    except (OSError, SyntaxError, ValueError) as error:
+        raise InputError(f"image {str(source)!r} cannot be decoded: {error}") from None
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """Convert any Pillow mode to RGB: alpha over white, 16/32-bit scaled down to 8 bits."""
+    if image.mode == "RGB":
+        return image
+    if image.mode in ("I;16", "I;16B", "I;16L", "I;16N"):
+        image = image.convert("I").point(lambda v: v / 256).convert("L")
+    elif image.mode in ("I", "F"):
+        low, high = image.getextrema()
+        scale = 255.0 / (high - low) if high > low else 0.0
+        image = image.point(lambda v: (v - low) * scale).convert("L")
+    if image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    try:
+        return image.convert("RGB")
+    except ValueError as error:
+        raise InputError(f"unsupported image mode {image.mode!r}: {error}") from None
+
+
+def resize_longest(image: Image.Image, size: int) -> Image.Image:
+    """Resize so that the longest side is ``size`` pixels, keeping the aspect ratio."""
+    width, height = image.size
+    scale = size / max(width, height)
+    new = (max(1, round(width * scale)), max(1, round(height * scale)))
+    if new == image.size:
+        return image
+    return image.resize(new, Image.Resampling.LANCZOS)
+
+
+def to_tensor(image: Image.Image) -> Tensor:
+    """An RGB PIL image as a float tensor (1, 3, H, W) in [0, 1]."""
+    from torchvision.transforms.functional import pil_to_tensor
+
+    return pil_to_tensor(image).unsqueeze(0).float().div_(255)
+
+
+def to_pil(tensor: Tensor) -> Image.Image:
+    """A (1, 3, H, W) or (3, H, W) tensor in [0, 1] as an 8-bit RGB PIL image."""
+    from torchvision.transforms.functional import to_pil_image
+
+    pixels = tensor.detach().float().squeeze(0).clamp(0, 1).mul(255).round().byte().cpu()
+    return to_pil_image(pixels, mode="RGB")
+
+
+def save_png(image: Image.Image, path: str | os.PathLike[str]) -> Path:
+    """Write ``image`` as PNG atomically: a reader never sees a half-written file."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.", suffix=".png")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            image.save(file, format="PNG")
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return target

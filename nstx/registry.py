@@ -1,0 +1,163 @@
+"""The plugin manager: built-ins, then entry points of group ``nstx``, then plugin dirs.
+
+Lookups go through :func:`get` and :func:`names`; unknown names fail with the
+available names and a "did you mean" suggestion.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import importlib.util
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pluggy
+
+from nstx import hookspecs
+
+KINDS = ("backbone", "pooling", "correlation", "style_cost", "optimizer", "init")
+
+# Built-in plugins, registered under their entry point names so that pluggy's
+# entry point loading sees them as already present.
+DEFAULT_PLUGINS = {
+    "backbones": "nstx.plugins.backbones",
+    "pooling": "nstx.plugins.pooling",
+    "correlations": "nstx.plugins.correlations",
+    "style_costs": "nstx.plugins.style_costs",
+    "optimizers": "nstx.plugins.optimizers",
+    "inits": "nstx.plugins.inits",
+    "progress": "nstx.progress:progress_bar",
+}
+
+PLUGINS_DIR_ENV = "NSTX_PLUGINS_DIR"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One registered implementation and the plugin that registered it."""
+
+    kind: str
+    name: str
+    impl: Any
+    plugin: str
+
+
+class Registry:
+    """A pluggy PluginManager plus the name -> implementation tables it yields."""
+
+    def __init__(self) -> None:
+        self.pm = pluggy.PluginManager("nstx")
+        self.pm.add_hookspecs(hookspecs)
+        self._tables: dict[str, dict[str, Entry]] | None = None
+        self._dirs: list[Path] = []
+        for name, target in DEFAULT_PLUGINS.items():
+            module, _, attribute = target.partition(":")
+            plugin = importlib.import_module(module)
+            self.pm.register(getattr(plugin, attribute) if attribute else plugin, name=name)
+        self.pm.load_setuptools_entrypoints("nstx")
+
+    @property
+    def hook(self) -> Any:
+        return self.pm.hook
+
+    def register(self, plugin: object, name: str | None = None) -> None:
+        """Register a plugin object (a module or an instance with hookimpls)."""
+        self.pm.register(plugin, name=name)
+        self._tables = None
+
+    def load_plugins_dir(self, directory: str | os.PathLike[str]) -> None:
+        """Import every ``*.py`` in ``directory`` (sorted) and register it."""
+        path = Path(directory).expanduser().resolve()
+        if not path.is_dir():
+            raise ValueError(f"plugins_dir {str(directory)!r} is not a directory")
+        if path in self._dirs:
+            return
+        self._dirs.append(path)
+        for file in sorted(path.glob("*.py")):
+            module_name = f"nstx_plugins_dir.{path.name}.{file.stem}"
+            spec = importlib.util.spec_from_file_location(module_name, file)
+            assert spec is not None and spec.loader is not None
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[module_name] = module
+            spec.loader.exec_module(module)
+            self.register(module, name=str(file))
+
+    def tables(self) -> dict[str, dict[str, Entry]]:
+        if self._tables is None:
+            self._tables = {kind: self._collect(kind) for kind in KINDS}
+        return self._tables
+
+    def _collect(self, kind: str) -> dict[str, Entry]:
+        table: dict[str, Entry] = {}
+        caller = getattr(self.pm.hook, f"nstx_register_{kind}")
+        # Oldest registration first, so a clash names the earlier plugin first.
+        for hookimpl in reversed(caller.get_hookimpls()):
+
+            def register(name: str, impl: Any, _plugin: str = hookimpl.plugin_name) -> None:
+                if name in table:
+                    raise ValueError(
+                        f"{kind} {name!r} is registered twice: by plugin "
+                        f"{table[name].plugin!r} and by plugin {_plugin!r}"
+                    )
+                table[name] = Entry(kind, name, impl, _plugin)
+
+            hookimpl.function(register=register)
+        return table
+
+    def entry(self, kind: str, name: str) -> Entry:
+        table = self.tables().get(kind)
+        if table is None:
+            raise ValueError(unknown("plugin kind", kind, KINDS))
+        if name not in table:
+            raise ValueError(unknown(kind, name, table))
+        return table[name]
+
+    def get(self, kind: str, name: str) -> Any:
+        return self.entry(kind, name).impl
+
+    def names(self, kind: str) -> list[str]:
+        if kind not in KINDS:
+            raise ValueError(unknown("plugin kind", kind, KINDS))
+        return sorted(self.tables()[kind])
+
+
+def unknown(what: str, value: str, choices: Any) -> str:
+    """The one-line message for a value that is not among ``choices``."""
+    choices = sorted(choices)
+    message = f"unknown {what} {value!r}"
+    close = difflib.get_close_matches(str(value), choices, n=1)
+    if close:
+        message += f"; did you mean {close[0]!r}?"
+    return f"{message} (available: {', '.join(choices)})"
+
+
+_registry: Registry | None = None
+
+
+def default() -> Registry:
+    """The process-wide registry, created on first use (plus ``$NSTX_PLUGINS_DIR``)."""
+    global _registry
+    if _registry is None:
+        _registry = Registry()
+        for directory in filter(None, os.environ.get(PLUGINS_DIR_ENV, "").split(os.pathsep)):
+            _registry.load_plugins_dir(directory)
+    return _registry
+
+
+def get(kind: str, name: str) -> Any:
+    """The implementation registered as ``name`` for ``kind``."""
+    return default().get(kind, name)
+
+
+def names(kind: str) -> list[str]:
+    """The sorted names registered for ``kind``."""
+    return default().names(kind)
+
+
+def load_plugins_dir(directory: str | os.PathLike[str]) -> None:
+    """Load a plugin directory into the process-wide registry."""
+    default().load_plugins_dir(directory)

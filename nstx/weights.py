@@ -1,0 +1,94 @@
+"""Resolving a ``weights`` setting to a state dict: auto, imagenet, random, or a file."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from nstx.errors import InputError
+
+if TYPE_CHECKING:
+    from torch import Tensor
+
+log = logging.getLogger(__name__)
+
+ACCEPTED = "auto, imagenet, random, or a path to a state dict file"
+
+
+class RandomWeightsWarning(UserWarning):
+    """ImageNet weights were asked for but could not be had; random weights are in use."""
+
+
+def resolve(weights: str, url: str) -> tuple[dict[str, Tensor] | None, str]:
+    """Return ``(state_dict or None for random init, what was used)``.
+
+    ``what was used`` is ``"imagenet"``, ``"random"`` or the resolved file path; runs
+    record it so that a result made with random weights is never mistaken for one made
+    with trained weights.
+    """
+    if weights == "random":
+        log.info("using seeded random backbone weights (weights=random)")
+        return None, "random"
+    if weights in ("auto", "imagenet"):
+        try:
+            path = _hub_file(url)
+        except Exception as error:
+            if weights == "imagenet":
+                raise InputError(
+                    f"weights=imagenet: could not download {url} ({error}); download it on a "
+                    f"machine with network access into the torch hub cache "
+                    f"({_hub_dir()}), or pass weights=<path to the .pth file>"
+                ) from None
+            warnings.warn(
+                f"ImageNet weights unavailable ({error}); USING RANDOM WEIGHTS. Results show "
+                f"texture statistics only, not trained style transfer. Put {Path(url).name} "
+                f"into {_hub_dir()} or pass weights=<path>.",
+                RandomWeightsWarning,
+                stacklevel=2,
+            )
+            return None, "random"
+        return read_state_dict(path), "imagenet"
+    path = Path(weights).expanduser()
+    if not path.is_file():
+        raise InputError(f"weights {weights!r}: no such file (accepted: {ACCEPTED})")
+    return read_state_dict(path), str(path.resolve())
+
+
+def read_state_dict(path: Path) -> dict[str, Tensor]:
+    """Load a state dict safely (``weights_only=True``), memory-mapped where the format allows."""
+    import torch
+
+    try:
+        try:
+            data = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        except RuntimeError:  # legacy (non-zip) files cannot be memory-mapped
+            data = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:
+        raise InputError(f"weights file {str(path)!r} cannot be loaded safely: {error}") from None
+    if isinstance(data, Mapping) and "state_dict" in data:
+        data = data["state_dict"]
+    if not isinstance(data, Mapping) or not all(
+        isinstance(value, torch.Tensor) for value in data.values()
+    ):
+        raise InputError(f"weights file {str(path)!r} is not a state dict of tensors")
+    return dict(data)
+
+
+def _hub_dir() -> Path:
+    import torch
+
+    return Path(torch.hub.get_dir()) / "checkpoints"
+
+
+def _hub_file(url: str) -> Path:
+    """The cached copy of ``url`` in the torch hub cache, downloaded if missing."""
+    import torch
+
+    path = _hub_dir() / Path(url).name
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.hub.download_url_to_file(url, str(path), progress=True)
+    return path

@@ -1,0 +1,1 @@
+"""nstx's built-in plugins, registered through the ``nstx`` entry point group like any other."""
