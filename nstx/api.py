@@ -18,8 +18,12 @@ LAYER_GROUPS = ("style_layers", "content_layers")
 ImageInput = str | os.PathLike[str] | Image.Image
 
 
-def run(config: DictConfig | Mapping[str, Any], output_dir: str | Path | None = None,
-        content: Any = None, style: Any = None) -> Any:
+def run(
+    config: DictConfig | Mapping[str, Any],
+    output_dir: str | Path | None = None,
+    content: Any = None,
+    style: Any = None,
+) -> Any:
     """Run one style transfer from a composed config (as the CLI does).
 
     ``content`` / ``style`` may pass images (PIL or paths) that replace the config's paths.
@@ -67,8 +71,12 @@ def compose(overrides: Sequence[str] = (), **options: Any) -> DictConfig:
     return cfg
 
 
-def stylize(content: ImageInput, style: ImageInput | Sequence[ImageInput],
-            output: str | Path | None = None, **options: Any) -> Image.Image:
+def stylize(
+    content: ImageInput,
+    style: ImageInput | Sequence[ImageInput],
+    output: str | Path | None = None,
+    **options: Any,
+) -> Image.Image:
     """Re-render ``content`` in the style of ``style`` and return the image.
 
     ``options`` are config names (see :func:`compose`), e.g. ``iterations=50``,

@@ -90,8 +90,10 @@ _backbones: dict[tuple, Backbone] = {}
 def load_backbone(registry: Registry, config: DictConfig, device: torch.device) -> Backbone:
     """Build the configured backbone once per process and configuration, frozen, on ``device``."""
     key = (
-        OmegaConf.to_yaml(config.backbone), str(config.weights),
-        OmegaConf.to_yaml(config.pooling), str(device),
+        OmegaConf.to_yaml(config.backbone),
+        str(config.weights),
+        OmegaConf.to_yaml(config.pooling),
+        str(device),
     )
     if key not in _backbones:
         build, params = plugin(registry, "backbone", config.backbone)
@@ -104,13 +106,17 @@ def load_backbone(registry: Registry, config: DictConfig, device: torch.device) 
     return _backbones[key]
 
 
-def load_inputs(config: DictConfig, content: Any = None, styles: Any = None,
-                ) -> tuple[Tensor, list[Tensor]]:
+def load_inputs(
+    config: DictConfig,
+    content: Any = None,
+    styles: Any = None,
+) -> tuple[Tensor, list[Tensor]]:
     """Content resized to ``image_size``; styles to ``image_size * style_scale``."""
     limit = int(config.max_pixels)
     size = int(config.image_size)
     content_image = images.open_image(
-        content if content is not None else config.content or samples.CONTENT, limit)
+        content if content is not None else config.content or samples.CONTENT, limit
+    )
     style_sources = styles if styles is not None else config.style or samples.STYLE
     if isinstance(style_sources, str | Path | Image.Image):
         style_sources = [style_sources]
@@ -135,9 +141,15 @@ def validate(config: DictConfig) -> None:
         raise InputError("image_size and style_scale must be > 0")
 
 
-def build_objective(registry: Registry, config: DictConfig, extractor: FeatureExtractor,
-                    content: Tensor, styles: list[Tensor], style_layers: Mapping[str, float],
-                    content_layers: Mapping[str, float]) -> Objective:
+def build_objective(
+    registry: Registry,
+    config: DictConfig,
+    extractor: FeatureExtractor,
+    content: Tensor,
+    styles: list[Tensor],
+    style_layers: Mapping[str, float],
+    content_layers: Mapping[str, float],
+) -> Objective:
     """Compute content features and style targets once, without gradients."""
     correlation_cls, correlation_params = plugin(registry, "correlation", config.correlation)
     cost_cls, cost_params = plugin(registry, "style_cost", config.style_cost)
@@ -152,14 +164,23 @@ def build_objective(registry: Registry, config: DictConfig, extractor: FeatureEx
             terms[layer] = StyleTerm(weight, cost, target)
         targets = {layer: content_features[layer].float() for layer in content_layers}
     return Objective(
-        content_targets=targets, content_layers=dict(content_layers), style_terms=terms,
-        content_weight=float(config.content_weight), style_weight=float(config.style_weight),
-        tv_weight=float(config.tv_weight), tv_power=float(config.tv_power),
+        content_targets=targets,
+        content_layers=dict(content_layers),
+        style_terms=terms,
+        content_weight=float(config.content_weight),
+        style_weight=float(config.style_weight),
+        tv_weight=float(config.tv_weight),
+        tv_power=float(config.tv_power),
     )
 
 
-def execute(config: DictConfig, registry: Registry, output_dir: str | Path | None = None,
-            content: Any = None, styles: Any = None) -> Result:
+def execute(
+    config: DictConfig,
+    registry: Registry,
+    output_dir: str | Path | None = None,
+    content: Any = None,
+    styles: Any = None,
+) -> Result:
     """Run one style transfer described by ``config``; write outputs into ``output_dir``."""
     validate(config)
     device = resolve_device(str(config.device))
@@ -178,8 +199,9 @@ def execute(config: DictConfig, registry: Registry, output_dir: str | Path | Non
         )
     content_tensor = content_tensor.to(device)
     style_tensors = [t.to(device) for t in style_tensors]
-    objective = build_objective(registry, config, extractor, content_tensor, style_tensors,
-                                style_layers, content_layers)
+    objective = build_objective(
+        registry, config, extractor, content_tensor, style_tensors, style_layers, content_layers
+    )
 
     generator = torch.Generator().manual_seed(int(config.seed))
     init, init_params = plugin(registry, "init", config.init)
@@ -189,18 +211,25 @@ def execute(config: DictConfig, registry: Registry, output_dir: str | Path | Non
     optimizer = make_optimizer([image], **optimizer_params)
 
     out = Path(output_dir) if output_dir is not None else None
-    run = Run(config=config, output_dir=out, device=device, content=content_tensor,
-              styles=style_tensors, weights=backbone.weights,
-              tags={f"plugin.{group}": str(config[group].name) for group in PLUGIN_GROUPS}
-              | {"weights": backbone.weights, "device": str(device)})
+    run = Run(
+        config=config,
+        output_dir=out,
+        device=device,
+        content=content_tensor,
+        styles=style_tensors,
+        weights=backbone.weights,
+        tags={f"plugin.{group}": str(config[group].name) for group in PLUGIN_GROUPS}
+        | {"weights": backbone.weights, "device": str(device)},
+    )
     registry.hook.nstx_run_start(run=run)
     status, error, result = "FAILED", None, None
     try:
         losses = optimize(run, registry, extractor, objective, image, optimizer)
         final = images.to_pil(image)
         saved = images.save_png(final, out / "stylized.png") if out is not None else None
-        result = Result(image=final, steps=int(config.iterations), losses=losses,
-                        weights=backbone.weights, output=saved)
+        result = Result(
+            image=final, steps=int(config.iterations), losses=losses, weights=backbone.weights, output=saved
+        )
         status = "FINISHED"
         return result
     except KeyboardInterrupt as interrupt:
@@ -213,8 +242,14 @@ def execute(config: DictConfig, registry: Registry, output_dir: str | Path | Non
         registry.hook.nstx_run_end(run=run, result=result, status=status, error=error)
 
 
-def optimize(run: Run, registry: Registry, extractor: FeatureExtractor, objective: Objective,
-             image: Tensor, optimizer: Any) -> dict[str, float]:
+def optimize(
+    run: Run,
+    registry: Registry,
+    extractor: FeatureExtractor,
+    objective: Objective,
+    image: Tensor,
+    optimizer: Any,
+) -> dict[str, float]:
     """The loop: each step is one closure call (forward, losses, backward) and a clamp."""
     config = run.config
     iterations, log_every = int(config.iterations), max(1, int(config.log_every))
@@ -241,8 +276,9 @@ def optimize(run: Run, registry: Registry, extractor: FeatureExtractor, objectiv
             names = list(last)
             values = torch.stack([last[name].detach().float() for name in names]).tolist()
             reported = dict(zip(names, values, strict=True))
-            registry.hook.nstx_step(run=run, step=step, losses=reported, image=current,
-                                    seconds=time.perf_counter() - started)
+            registry.hook.nstx_step(
+                run=run, step=step, losses=reported, image=current, seconds=time.perf_counter() - started
+            )
         if save_every and run.output_dir is not None and step % save_every == 0:
             images.save_png(current(), run.output_dir / f"step_{step:05d}.png")
     return reported

@@ -14,8 +14,9 @@ from nstx.errors import InputError
 class Normalize(nn.Module):
     """Map an RGB image in [0, 1] to the input a backbone was trained on."""
 
-    def __init__(self, mean: Iterable[float], std: Iterable[float], scale: float = 1.0,
-                 bgr: bool = False) -> None:
+    def __init__(
+        self, mean: Iterable[float], std: Iterable[float], scale: float = 1.0, bgr: bool = False
+    ) -> None:
         super().__init__()
         self.register_buffer("mean", torch.tensor(list(mean)).view(1, -1, 1, 1))
         self.register_buffer("std", torch.tensor(list(std)).view(1, -1, 1, 1))

@@ -58,8 +58,9 @@ def nstx_run_start(run: Run) -> None:
 
 
 @hookspec
-def nstx_step(run: Run, step: int, losses: dict[str, float], image: Callable[[], Any],
-              seconds: float) -> None:
+def nstx_step(
+    run: Run, step: int, losses: dict[str, float], image: Callable[[], Any], seconds: float
+) -> None:
     """A step finished (called every ``log_every`` steps and at the last one).
 
     ``losses`` is the weighted breakdown (``total``, ``content``, ``style``, ``tv``,

@@ -97,8 +97,8 @@ class Objective:
         if self.style_weight:
             style = image.new_zeros(())
             for layer, term in self.style_terms.items():
-                value = self.style_weight * term.weight * term.cost.score(
-                    features[layer].float(), term.target
+                value = (
+                    self.style_weight * term.weight * term.cost.score(features[layer].float(), term.target)
                 )
                 losses[f"style/{layer}"] = value
                 style = style + value

@@ -15,8 +15,9 @@ class ProgressBar:
 
     @hookimpl
     def nstx_run_start(self, run):
-        self.bars[id(run)] = tqdm(total=int(run.config.iterations), unit="step", disable=None,
-                                  dynamic_ncols=True, leave=False)
+        self.bars[id(run)] = tqdm(
+            total=int(run.config.iterations), unit="step", disable=None, dynamic_ncols=True, leave=False
+        )
 
     @hookimpl
     def nstx_step(self, run, step, losses):

@@ -70,9 +70,7 @@ def read_state_dict(path: Path) -> dict[str, Tensor]:
         raise InputError(f"weights file {str(path)!r} cannot be loaded safely: {error}") from None
     if isinstance(data, Mapping) and "state_dict" in data:
         data = data["state_dict"]
-    if not isinstance(data, Mapping) or not all(
-        isinstance(value, torch.Tensor) for value in data.values()
-    ):
+    if not isinstance(data, Mapping) or not all(isinstance(value, torch.Tensor) for value in data.values()):
         raise InputError(f"weights file {str(path)!r} is not a state dict of tensors")
     return dict(data)
 

@@ -71,8 +71,7 @@ def build_vgg(arch: str, weights: str, weights_seed: int, preprocess: str) -> Ba
     if preprocess == "auto":
         preprocess = "caffe" if any(key in Path(used).name for key in CAFFE_FILES) else "imagenet"
     normalize = Normalize(**(CAFFE if preprocess == "caffe" else IMAGENET))
-    return Backbone(layers=layers, normalize=normalize, aliases=keras_aliases(names),
-                    weights=used).freeze()
+    return Backbone(layers=layers, normalize=normalize, aliases=keras_aliases(names), weights=used).freeze()
 
 
 def vgg_layer_names(features: nn.Sequential) -> list[str]:
@@ -112,8 +111,7 @@ def init_random(layers: nn.Sequential, seed: int) -> None:
     generator = torch.Generator().manual_seed(seed)
     for module in layers:
         if isinstance(module, nn.Conv2d):
-            nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu",
-                                    generator=generator)
+            nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu", generator=generator)
             nn.init.zeros_(module.bias)
 
 
@@ -127,19 +125,29 @@ def load_features(layers: nn.Sequential, state: dict, source: str) -> None:
             continue
         by_index[key.removeprefix("features.")] = value
     names = list(layers._modules)
-    expected = {f"{i}.{p}": f"{names[i]}.{p}" for i, m in enumerate(layers)
-                if hasattr(m, "weight") for p in ("weight", "bias")}
+    expected = {
+        f"{i}.{p}": f"{names[i]}.{p}"
+        for i, m in enumerate(layers)
+        if hasattr(m, "weight")
+        for p in ("weight", "bias")
+    }
     missing = sorted(set(expected) - set(by_index))
     unexpected = sorted(set(by_index) - set(expected))
     own = layers.state_dict()
-    wrong_shape = [f"{k} {tuple(by_index[k].shape)} != {tuple(own[v].shape)}"
-                   for k, v in expected.items()
-                   if k in by_index and by_index[k].shape != own[v].shape]
+    wrong_shape = [
+        f"{k} {tuple(by_index[k].shape)} != {tuple(own[v].shape)}"
+        for k, v in expected.items()
+        if k in by_index and by_index[k].shape != own[v].shape
+    ]
     if missing or unexpected or wrong_shape:
         details = "; ".join(
             f"{label}: {', '.join(items[:6])}{' ...' if len(items) > 6 else ''}"
-            for label, items in (("missing", missing), ("unexpected", unexpected),
-                                 ("wrong shape", wrong_shape)) if items
+            for label, items in (
+                ("missing", missing),
+                ("unexpected", unexpected),
+                ("wrong shape", wrong_shape),
+            )
+            if items
         )
         raise InputError(f"weights {source!r} do not fit this architecture ({details})")
     layers.load_state_dict({expected[k]: by_index[k] for k in expected})
