@@ -23,18 +23,19 @@ def run(
     output_dir: str | Path | None = None,
     content: Any = None,
     style: Any = None,
+    style_masks: Any = None,
 ) -> Any:
     """Run one style transfer from a composed config (as the CLI does).
 
-    ``content`` / ``style`` may pass images (PIL or paths) that replace the config's paths.
-    Returns a :class:`nstx.engine.Result`.
+    ``content`` / ``style`` / ``style_masks`` may pass images (PIL or paths) that replace
+    the config's paths. Returns a :class:`nstx.engine.Result`.
     """
     from nstx import engine, registry
 
     cfg = config if isinstance(config, DictConfig) else OmegaConf.create(dict(config))
     if cfg.get("plugins_dir"):
         registry.load_plugins_dir(cfg.plugins_dir)
-    return engine.execute(cfg, registry.default(), output_dir, content, style)
+    return engine.execute(cfg, registry.default(), output_dir, content, style, style_masks)
 
 
 def compose(overrides: Sequence[str] = (), **options: Any) -> DictConfig:
@@ -80,13 +81,20 @@ def stylize(
     """Re-render ``content`` in the style of ``style`` and return the image.
 
     ``options`` are config names (see :func:`compose`), e.g. ``iterations=50``,
-    ``image_size=128``, ``weights="random"``, ``correlation="covariance"``. Tracking is off
-    unless ``tracking={"enabled": True}`` is passed. ``output`` also saves the image as PNG.
+    ``image_size=128``, ``weights="random"``, ``correlation="covariance"``,
+    ``style_blend=[0.7, 0.3]``, ``color="luminance"``, ``scales=[256, 512]``,
+    ``style_masks=[...]`` (paths, PIL images or None). Tracking is off unless
+    ``tracking={"enabled": True}`` is passed. ``output`` also saves the image as PNG.
     """
     from nstx import images
 
     options.setdefault("tracking", {"enabled": False})
-    result = run(compose(**options), content=content, style=style)
+    masks = options.get("style_masks")
+    if masks is not None and not all(m is None or isinstance(m, str | os.PathLike) for m in masks):
+        options.pop("style_masks")  # images cannot live in a config; they go to the run directly
+    else:
+        masks = None
+    result = run(compose(**options), content=content, style=style, style_masks=masks)
     if output is not None:
         images.save_png(result.image, output)
     return result.image

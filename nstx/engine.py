@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,7 @@ from omegaconf import DictConfig, OmegaConf
 from PIL import Image
 from torch import Tensor
 
-from nstx import images, samples
+from nstx import color, images, masks, multiscale, samples
 from nstx.errors import InputError
 from nstx.features import Backbone, FeatureExtractor
 from nstx.losses import Objective, StyleTerm
@@ -34,6 +34,7 @@ class Run:
     styles: list[Tensor]
     weights: str
     tags: dict[str, str] = field(default_factory=dict)
+    total_steps: int = 0
 
 
 @dataclass
@@ -106,27 +107,55 @@ def load_backbone(registry: Registry, config: DictConfig, device: torch.device) 
     return _backbones[key]
 
 
-def load_inputs(
-    config: DictConfig,
-    content: Any = None,
-    styles: Any = None,
-) -> tuple[Tensor, list[Tensor]]:
-    """Content resized to ``image_size``; styles to ``image_size * style_scale``."""
+def open_inputs(
+    config: DictConfig, content: Any = None, styles: Any = None
+) -> tuple[Image.Image, list[Image.Image]]:
+    """The content and style images (arguments first, then the config, then the samples)."""
     limit = int(config.max_pixels)
-    size = int(config.image_size)
     content_image = images.open_image(
         content if content is not None else config.content or samples.CONTENT, limit
     )
     style_sources = styles if styles is not None else config.style or samples.STYLE
     if isinstance(style_sources, str | Path | Image.Image):
         style_sources = [style_sources]
+    return content_image, [images.open_image(source, limit) for source in style_sources]
+
+
+def resize_inputs(
+    config: DictConfig, content: Image.Image, styles: Sequence[Image.Image], size: int
+) -> tuple[Tensor, list[Tensor]]:
+    """Content resized to ``size``; styles to ``size * style_scale``."""
     style_size = max(1, round(size * float(config.style_scale)))
-    content_tensor = images.to_tensor(images.resize_longest(content_image, size))
-    style_tensors = [
-        images.to_tensor(images.resize_longest(images.open_image(source, limit), style_size))
-        for source in style_sources
-    ]
+    content_tensor = images.to_tensor(images.resize_longest(content, size))
+    style_tensors = [images.to_tensor(images.resize_longest(style, style_size)) for style in styles]
     return content_tensor, style_tensors
+
+
+def load_inputs(
+    config: DictConfig,
+    content: Any = None,
+    styles: Any = None,
+) -> tuple[Tensor, list[Tensor]]:
+    """Content resized to ``image_size``; styles to ``image_size * style_scale``."""
+    content_image, style_images = open_inputs(config, content, styles)
+    return resize_inputs(config, content_image, style_images, int(config.image_size))
+
+
+def blend_weights(config: DictConfig, styles: int) -> list[float]:
+    """``style_blend`` normalised to sum 1 (equal weights when unset), one per style image."""
+    given = config.get("style_blend")
+    if given is None:
+        return [1.0 / styles] * styles
+    values = list(given) if not isinstance(given, int | float) else [given]
+    try:
+        weights = [float(value) for value in values]
+    except (TypeError, ValueError):
+        raise InputError(f"style_blend must be a list of numbers, got {given!r}") from None
+    if len(weights) != styles:
+        raise InputError(f"style_blend has {len(weights)} weights for {styles} style image(s)")
+    if any(not math.isfinite(w) or w < 0 for w in weights) or not sum(weights):
+        raise InputError(f"style_blend weights must be finite, >= 0 and not all 0, got {weights}")
+    return [w / sum(weights) for w in weights]
 
 
 def validate(config: DictConfig) -> None:
@@ -139,6 +168,8 @@ def validate(config: DictConfig) -> None:
             raise InputError(f"{key} must be finite and >= 0, got {config[key]}")
     if float(config.style_scale) == 0 or int(config.image_size) <= 0:
         raise InputError("image_size and style_scale must be > 0")
+    if config.get("color", "none") not in color.MODES:
+        raise InputError(f"unknown color {config.color!r} (accepted: {', '.join(color.MODES)})")
 
 
 def build_objective(
@@ -149,17 +180,31 @@ def build_objective(
     styles: list[Tensor],
     style_layers: Mapping[str, float],
     content_layers: Mapping[str, float],
+    blend: Sequence[float] | None = None,
+    style_masks: Sequence[Tensor | None] | None = None,
 ) -> Objective:
-    """Compute content features and style targets once, without gradients."""
+    """Compute content features and style targets once, without gradients.
+
+    ``blend`` weighs the styles (equal by default); with ``style_masks`` (one per style,
+    at the content's size) each style is scored only inside its mask.
+    """
     correlation_cls, correlation_params = plugin(registry, "correlation", config.correlation)
     cost_cls, cost_params = plugin(registry, "style_cost", config.style_cost)
-    blend = [1.0 / len(styles)] * len(styles)
+    blend = list(blend) if blend is not None else [1.0 / len(styles)] * len(styles)
+
+    def new_cost() -> Any:
+        return cost_cls(correlation=correlation_cls(**correlation_params), **cost_params)
+
     with torch.no_grad():
         content_features = extractor(content)
         style_features = [extractor(style) for style in styles]
         terms = {}
         for layer, weight in style_layers.items():
-            cost = cost_cls(correlation=correlation_cls(**correlation_params), **cost_params)
+            if style_masks is None:
+                cost = new_cost()
+            else:
+                shape = content_features[layer].shape[-2:]
+                cost = masks.guided_cost(new_cost, style_masks, blend, shape)
             target = cost.prepare([f[layer].float() for f in style_features], blend)
             terms[layer] = StyleTerm(weight, cost, target)
         targets = {layer: content_features[layer].float() for layer in content_layers}
@@ -180,56 +225,88 @@ def execute(
     output_dir: str | Path | None = None,
     content: Any = None,
     styles: Any = None,
+    style_masks: Any = None,
 ) -> Result:
-    """Run one style transfer described by ``config``; write outputs into ``output_dir``."""
+    """Run one style transfer described by ``config``; write outputs into ``output_dir``.
+
+    Runs every level of the coarse-to-fine plan (one level unless ``scales``/``octaves``
+    ask for more) as one run: one start and end event, steps numbered across levels.
+    """
     validate(config)
+    levels = multiscale.plan(config)
     device = resolve_device(str(config.device))
     style_layers = layer_weights(config, "style_layers")
     content_layers = layer_weights(config, "content_layers")
-    content_tensor, style_tensors = load_inputs(config, content, styles)
+    content_image, style_images = open_inputs(config, content, styles)
+    blend = blend_weights(config, len(style_images))
+    mask_images = masks.open_masks(
+        style_masks if style_masks is not None else config.get("style_masks"),
+        len(style_images),
+        int(config.max_pixels),
+    )
     backbone = load_backbone(registry, config, device)
     style_layers = {backbone.canonical(k): v for k, v in style_layers.items()}
     content_layers = {backbone.canonical(k): v for k, v in content_layers.items()}
     extractor = FeatureExtractor(backbone, [*style_layers, *content_layers])
-    smallest = min(min(t.shape[-2:]) for t in [content_tensor, *style_tensors])
-    if smallest < extractor.min_size:
-        raise InputError(
-            f"image_size {config.image_size} gives a {smallest}px side, below the "
-            f"{extractor.min_size}px that layer {list(extractor.body._modules)[-1]} needs"
-        )
-    content_tensor = content_tensor.to(device)
-    style_tensors = [t.to(device) for t in style_tensors]
-    objective = build_objective(
-        registry, config, extractor, content_tensor, style_tensors, style_layers, content_layers
-    )
-
-    generator = torch.Generator().manual_seed(int(config.seed))
-    init, init_params = plugin(registry, "init", config.init)
-    image = init(content_tensor.cpu(), style_tensors[0].cpu(), generator, **init_params)
-    image = image.to(device).contiguous().requires_grad_(True)
-    make_optimizer, optimizer_params = plugin(registry, "optimizer", config.optimizer)
-    optimizer = make_optimizer([image], **optimizer_params)
+    content_tensor, style_tensors = resize_inputs(config, content_image, style_images, levels[-1].size)
 
     out = Path(output_dir) if output_dir is not None else None
     run = Run(
         config=config,
         output_dir=out,
         device=device,
-        content=content_tensor,
-        styles=style_tensors,
+        content=content_tensor.to(device),
+        styles=[t.to(device) for t in style_tensors],
         weights=backbone.weights,
         tags={f"plugin.{group}": str(config[group].name) for group in PLUGIN_GROUPS}
         | {"weights": backbone.weights, "device": str(device)},
+        total_steps=sum(level.iterations for level in levels),
     )
+    generator = torch.Generator().manual_seed(int(config.seed))
     registry.hook.nstx_run_start(run=run)
     status, error, result = "FAILED", None, None
     try:
-        losses = optimize(run, registry, extractor, objective, image, optimizer)
-        final = images.to_pil(image)
+        image, render, losses, done = None, color.identity, {}, 0
+        for level in levels:
+            content_tensor, style_tensors = resize_inputs(config, content_image, style_images, level.size)
+            check_size(extractor, config, level.size, [content_tensor, *style_tensors])
+            seen_content, seen_styles, render = color.preserve(
+                str(config.get("color", "none")),
+                content_tensor.to(device),
+                [t.to(device) for t in style_tensors],
+            )
+            level_masks = None
+            if mask_images is not None:
+                level_masks = [
+                    None if m is None else m.to(device)
+                    for m in masks.resize_masks(mask_images, seen_content.shape[-2:])
+                ]
+            objective = build_objective(
+                registry,
+                config,
+                extractor,
+                seen_content,
+                seen_styles,
+                style_layers,
+                content_layers,
+                blend,
+                level_masks,
+            )
+            if image is None:
+                init, init_params = plugin(registry, "init", config.init)
+                image = init(seen_content.cpu(), seen_styles[0].cpu(), generator, **init_params)
+            else:
+                image = multiscale.upsample(image, seen_content.shape[-2:])
+            image = image.to(device).contiguous().requires_grad_(True)
+            make_optimizer, optimizer_params = plugin(registry, "optimizer", config.optimizer)
+            optimizer = make_optimizer([image], **optimizer_params)
+            steps = range(done + 1, done + level.iterations + 1)
+            losses = optimize(run, registry, extractor, objective, image, optimizer, steps, render)
+            done = steps[-1]
+            del objective, optimizer
+        final = images.to_pil(render(image))
         saved = images.save_png(final, out / "stylized.png") if out is not None else None
-        result = Result(
-            image=final, steps=int(config.iterations), losses=losses, weights=backbone.weights, output=saved
-        )
+        result = Result(image=final, steps=done, losses=losses, weights=backbone.weights, output=saved)
         status = "FINISHED"
         return result
     except KeyboardInterrupt as interrupt:
@@ -242,6 +319,16 @@ def execute(
         registry.hook.nstx_run_end(run=run, result=result, status=status, error=error)
 
 
+def check_size(extractor: FeatureExtractor, config: DictConfig, size: int, tensors: Sequence[Tensor]) -> None:
+    """Refuse images too small for the deepest layer in use."""
+    smallest = min(min(t.shape[-2:]) for t in tensors)
+    if smallest < extractor.min_size:
+        raise InputError(
+            f"image size {size} (style_scale {config.style_scale}) gives a {smallest}px side, below "
+            f"the {extractor.min_size}px that layer {list(extractor.body._modules)[-1]} needs"
+        )
+
+
 def optimize(
     run: Run,
     registry: Registry,
@@ -249,10 +336,17 @@ def optimize(
     objective: Objective,
     image: Tensor,
     optimizer: Any,
+    steps: range | None = None,
+    render: Callable[[Tensor], Tensor] = color.identity,
 ) -> dict[str, float]:
-    """The loop: each step is one closure call (forward, losses, backward) and a clamp."""
+    """The loop: each step is one closure call (forward, losses, backward) and a clamp.
+
+    ``steps`` numbers the steps (``1..iterations`` by default; later levels of a
+    multi-scale run continue the count); ``render`` maps the image to what hooks see.
+    """
     config = run.config
-    iterations, log_every = int(config.iterations), max(1, int(config.log_every))
+    log_every = max(1, int(config.log_every))
+    steps = steps if steps is not None else range(1, int(config.iterations) + 1)
     save_every = int(config.save_every or 0)
     last: dict[str, Tensor] = {}
 
@@ -264,15 +358,15 @@ def optimize(
         return losses["total"]
 
     def current() -> Image.Image:
-        return images.to_pil(image)
+        return images.to_pil(render(image.detach()))
 
     reported: dict[str, float] = {}
-    for step in range(1, iterations + 1):
+    for step in steps:
         started = time.perf_counter()
         optimizer.step(closure)
         with torch.no_grad():
             image.clamp_(0, 1)
-        if step % log_every == 0 or step == iterations:
+        if step % log_every == 0 or step == steps[-1]:
             names = list(last)
             values = torch.stack([last[name].detach().float() for name in names]).tolist()
             reported = dict(zip(names, values, strict=True))
