@@ -42,8 +42,8 @@ def _as_list(value: object) -> list | None:
 
 def sizes(config: DictConfig) -> list[int]:
     """The longest side of each level, coarse to fine; one level of ``image_size`` by default."""
-    scales, octaves = config.get("scales"), config.get("octaves") or 1
-    octaves = _positive_int(octaves, "octaves")
+    scales, octaves = config.get("scales"), config.get("octaves")
+    octaves = 1 if octaves is None else _positive_int(octaves, "octaves")
     if scales is not None:
         listed = _as_list(scales)
         if not listed:

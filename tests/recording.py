@@ -1,0 +1,33 @@
+"""A lifecycle plugin that records what a run reports, for tests."""
+
+from contextlib import contextmanager
+
+from nstx import registry
+from nstx.hookspecs import hookimpl
+
+
+class StepRecorder:
+    def __init__(self):
+        self.runs, self.steps, self.losses, self.images = [], [], [], []
+
+    @hookimpl
+    def nstx_run_start(self, run):
+        self.runs.append(run)
+
+    @hookimpl
+    def nstx_step(self, step, losses, image):
+        self.steps.append(step)
+        self.losses.append(losses)
+        self.images.append(image())
+
+
+@contextmanager
+def recording():
+    """Record the steps of the runs made inside the ``with`` block."""
+    recorder = StepRecorder()
+    manager = registry.default().pm
+    manager.register(recorder)
+    try:
+        yield recorder
+    finally:
+        manager.unregister(recorder)
