@@ -49,8 +49,9 @@ def compose(overrides: Sequence[str] = (), **options: Any) -> DictConfig:
     from hydra import initialize_config_module
 
     from nstx import registry
+    from nstx.configstore import store_plugin_configs
 
-    registry.default()
+    store_plugin_configs(registry.default())  # plugins without a YAML are selectable by name
     group_overrides, values = list(overrides), {}
     for key, value in options.items():
         if key in (*PLUGIN_GROUPS, *LAYER_GROUPS) and isinstance(value, str):

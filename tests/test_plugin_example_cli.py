@@ -1,0 +1,46 @@
+"""The example plugin package, installed, is used by name in a CLI sweep."""
+
+import importlib.util
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from omegaconf import OmegaConf
+
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("nstx_plugin_example") is None,
+    reason="the example plugin is not installed (pip install --no-deps ./examples/nstx-plugin-example)",
+)
+
+
+def nstx_command():
+    script = shutil.which("nstx", path=str(Path(sys.executable).parent))
+    return [script] if script else [sys.executable, "-c", "from nstx.cli import main; main()"]
+
+
+def test_a_cli_sweep_selects_the_example_correlation_and_style_cost_by_name(tmp_path):
+    sweep = tmp_path / "sweep"
+    command = [
+        *nstx_command(),
+        "-m",
+        "correlation=pearson,gram",
+        "style_cost=huber",
+        "style_cost.delta=0.5",
+        "weights=random",
+        "image_size=32",
+        "iterations=2",
+        "tracking.enabled=false",
+        f"hydra.sweep.dir={sweep}",
+    ]
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    jobs = sorted(path for path in sweep.iterdir() if path.is_dir())
+    assert len(jobs) == 2
+    chosen = []
+    for job in jobs:
+        config = OmegaConf.load(job / ".hydra" / "config.yaml")
+        chosen.append((config.correlation.name, config.style_cost.name, config.style_cost.delta))
+        assert (job / "stylized.png").stat().st_size > 0
+    assert sorted(chosen) == [("gram", "huber", 0.5), ("pearson", "huber", 0.5)]
