@@ -7,7 +7,7 @@ import nstx
 from nstx import images, registry, samples
 from nstx.configstore import plugin_options
 
-pytest.importorskip("nstx_plugin_example", reason="install it first: pip install ./examples/nstx-plugin-example")
+pytest.importorskip("nstx_plugin_example", reason="not installed: pip install ./examples/nstx-plugin-example")
 
 
 def test_both_plugins_are_registered_by_name_through_the_entry_point():
