@@ -5,6 +5,7 @@ at that size) with a few steps per level, and reports its wall time, the seconds
 of each level and its peak resident memory (``ru_maxrss`` of that process alone).
 
     python benchmarks/large_images.py 1024 2048 --levels 3 --iterations 2 --json large.json
+    python benchmarks/large_images.py 2560 optimizer.history_size=20   # any config overrides
 
 Steps per level are few on purpose: time per step and peak memory do not depend on the
 step count, except for L-BFGS's history (2 x history_size image-sized vectors), which
@@ -41,15 +42,16 @@ def child(spec: dict) -> None:
     timer = StepTimes()
     registry.default().register(timer, name="large-images-timer")
     started = time.perf_counter()
-    result = nstx.stylize(
-        spec["content"],
-        spec["style"],
+    config = nstx.compose(
+        spec["overrides"],
         weights="random",
         scales=spec["scales"],
         iterations=spec["iterations"],
-        optimizer=spec["optimizer"],
         device="cpu",
+        tracking={"enabled": False},
     )
+    result = nstx.run(config, content=spec["content"], style=spec["style"]).image
+    history = config.optimizer.get("history_size", 0) if config.optimizer.name == "lbfgs" else 0
     levels = {}
     for shape, seconds in zip(timer.shapes, timer.seconds, strict=True):
         levels.setdefault(f"{shape[0]}x{shape[1]}", []).append(seconds)
@@ -58,18 +60,19 @@ def child(spec: dict) -> None:
             {
                 "wall_s": time.perf_counter() - started,
                 "output": list(result.size),
+                "lbfgs_history_size": history,
                 "seconds_per_step": {size: min(times) for size, times in levels.items()},
             }
         )
     )
 
 
-def measure(size: int, levels: int, iterations: int, optimizer: str, content: str, style: str) -> dict:
+def measure(size: int, levels: int, iterations: int, overrides: list[str], content: str, style: str) -> dict:
     scales = [max(1, size // 2**k) for k in reversed(range(levels))]
     spec = {
         "scales": scales,
         "iterations": iterations,
-        "optimizer": optimizer,
+        "overrides": overrides,
         "content": content,
         "style": style,
     }
@@ -79,13 +82,13 @@ def measure(size: int, levels: int, iterations: int, optimizer: str, content: st
     output = process.stdout.read() if process.stdout else ""
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
-    row = {"size": size, "scales": scales, "iterations_per_level": iterations, "optimizer": optimizer}
+    row = {"size": size, "scales": scales, "iterations_per_level": iterations, "overrides": overrides}
     row["peak_rss_gib"] = usage.ru_maxrss / 2**20  # ru_maxrss is in KiB on Linux
     if process.returncode != 0:
         return row | {"error": f"exit status {process.returncode}"}
     row |= json.loads(output.strip().splitlines()[-1])
     width, height = row["output"]
-    row["lbfgs_history_gib"] = 2 * 100 * 3 * width * height * 4 / 2**30
+    row["lbfgs_history_gib"] = 2 * row["lbfgs_history_size"] * 3 * width * height * 4 / 2**30
     return row
 
 
@@ -93,10 +96,9 @@ def main() -> None:
     from nstx import samples
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("sizes", nargs="*", type=int, default=[1024, 2048])
+    parser.add_argument("sizes", nargs="*", help="final sizes (longest side), then config overrides")
     parser.add_argument("--levels", type=int, default=3)
     parser.add_argument("--iterations", type=int, default=2, help="steps per level")
-    parser.add_argument("--optimizer", default="lbfgs")
     parser.add_argument("--content", default=str(samples.CONTENT), help="default: the bundled cat")
     parser.add_argument("--style", default=str(samples.STYLE), help="default: the bundled Hubble field")
     parser.add_argument("--json", type=Path, help="also write the rows here")
@@ -105,11 +107,13 @@ def main() -> None:
     if args.child:
         child(json.loads(args.child))
         return
+    sizes = [int(arg) for arg in args.sizes if arg.isdigit()] or [1024, 2048]
+    overrides = [arg for arg in args.sizes if not arg.isdigit()]
     rows = []
     print("| output | levels | s/step at final level | wall s | peak RSS GiB | + L-BFGS history GiB |")
     print("| --- | --- | --- | --- | --- | --- |")
-    for size in args.sizes:
-        row = measure(size, args.levels, args.iterations, args.optimizer, args.content, args.style)
+    for size in sizes:
+        row = measure(size, args.levels, args.iterations, overrides, args.content, args.style)
         rows.append(row)
         if "error" in row:
             rss = row["peak_rss_gib"]

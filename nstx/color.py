@@ -70,7 +70,7 @@ def match_histogram(style: Tensor, content: Tensor, eps: float = 1e-5) -> Tensor
 
     x' = Σc^½ Σs^-½ (x - μs) + μc (the "image analogies" variant of Gatys et al. 2017).
     Values are not clamped: the network sees the exact statistics. A grey style has a
-    rank-one covariance and can only take the content's spread along grey.
+    rank-one covariance: recoloured, it varies along one colour axis only.
     """
     style_mean, style_cov = _mean_and_covariance(style)
     content_mean, content_cov = _mean_and_covariance(content)

@@ -138,3 +138,14 @@ def test_raw_feature_costs_drive_a_run(name):
     style = [losses["style"] for losses in recorded.losses]
     assert all(math.isfinite(value) for value in style)
     assert style[-1] < style[0]
+
+
+def test_features_with_equal_gram_matrices_are_told_apart_by_the_distribution_costs():
+    # One channel: values 0 or 2 (half each) versus a constant sqrt(2). Both have E[f²] = 2.
+    spiky = torch.tensor([0.0, 2.0] * 8).reshape(1, 1, 4, 4)
+    flat = torch.full((1, 1, 4, 4), math.sqrt(2.0))
+    gram = registry.get("style_cost", "mse")(correlation=registry.get("correlation", "gram")())
+    assert gram.score(flat, gram.prepare([spiky], [1.0])).item() == pytest.approx(0.0, abs=1e-6)
+    for name in ("sliced_wasserstein", "gaussian_w2"):
+        measure = cost(name)
+        assert measure.score(flat, measure.prepare([spiky], [1.0])).item() > 0.1
