@@ -4,7 +4,7 @@ import math
 
 import pytest
 import torch
-from recording import recording
+from nstx_helpers import recording
 
 from nstx import registry
 

@@ -4,7 +4,7 @@ from itertools import pairwise
 
 import pytest
 import torch
-from recording import recording
+from nstx_helpers import recording
 
 import nstx
 from nstx import images, multiscale, samples

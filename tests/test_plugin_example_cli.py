@@ -1,23 +1,16 @@
 """The example plugin package, installed, is used by name in a CLI sweep."""
 
 import importlib.util
-import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+from nstx_helpers import nstx_command
 from omegaconf import OmegaConf
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("nstx_plugin_example") is None,
     reason="the example plugin is not installed (pip install --no-deps ./examples/nstx-plugin-example)",
 )
-
-
-def nstx_command():
-    script = shutil.which("nstx", path=str(Path(sys.executable).parent))
-    return [script] if script else [sys.executable, "-c", "from nstx.cli import main; main()"]
 
 
 def test_a_cli_sweep_selects_the_example_correlation_and_style_cost_by_name(tmp_path):

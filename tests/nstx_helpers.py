@@ -1,6 +1,9 @@
-"""A lifecycle plugin that records what a run reports, for tests."""
+"""Test helpers: a lifecycle plugin recording what runs report, and the ``nstx`` command."""
 
+import shutil
+import sys
 from contextlib import contextmanager
+from pathlib import Path
 
 from nstx import registry
 from nstx.hookspecs import hookimpl
@@ -31,3 +34,9 @@ def recording():
         yield recorder
     finally:
         manager.unregister(recorder)
+
+
+def nstx_command():
+    """The ``nstx`` console script of this environment (or its entry point through ``python -c``)."""
+    script = shutil.which("nstx", path=str(Path(sys.executable).parent))
+    return [script] if script else [sys.executable, "-c", "from nstx.cli import main; main()"]
