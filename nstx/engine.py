@@ -248,6 +248,8 @@ def execute(
     style_layers = {backbone.canonical(k): v for k, v in style_layers.items()}
     content_layers = {backbone.canonical(k): v for k, v in content_layers.items()}
     extractor = FeatureExtractor(backbone, [*style_layers, *content_layers])
+    coarsest = resize_inputs(config, content_image, style_images, levels[0].size)
+    check_size(extractor, config, levels[0].size, [coarsest[0], *coarsest[1]])
     content_tensor, style_tensors = resize_inputs(config, content_image, style_images, levels[-1].size)
 
     out = Path(output_dir) if output_dir is not None else None
@@ -268,19 +270,9 @@ def execute(
     try:
         image, render, losses, done = None, color.identity, {}, 0
         for level in levels:
-            content_tensor, style_tensors = resize_inputs(config, content_image, style_images, level.size)
-            check_size(extractor, config, level.size, [content_tensor, *style_tensors])
-            seen_content, seen_styles, render = color.preserve(
-                str(config.get("color", "none")),
-                content_tensor.to(device),
-                [t.to(device) for t in style_tensors],
+            seen_content, seen_styles, level_masks, render = level_inputs(
+                config, device, level.size, content_image, style_images, mask_images
             )
-            level_masks = None
-            if mask_images is not None:
-                level_masks = [
-                    None if m is None else m.to(device)
-                    for m in masks.resize_masks(mask_images, seen_content.shape[-2:])
-                ]
             objective = build_objective(
                 registry,
                 config,
@@ -327,6 +319,30 @@ def check_size(extractor: FeatureExtractor, config: DictConfig, size: int, tenso
             f"image size {size} (style_scale {config.style_scale}) gives a {smallest}px side, below "
             f"the {extractor.min_size}px that layer {list(extractor.body._modules)[-1]} needs"
         )
+
+
+def level_inputs(
+    config: DictConfig,
+    device: torch.device,
+    size: int,
+    content: Image.Image,
+    styles: Sequence[Image.Image],
+    style_masks: Sequence[Image.Image | None] | None,
+) -> tuple[Tensor, list[Tensor], list[Tensor | None] | None, color.Render]:
+    """What one level optimises against, at longest side ``size``, on ``device``.
+
+    Returns the content and styles as the network sees them (after the colour mode),
+    the masks at the content's size, and how to render the optimised image.
+    """
+    content_tensor, style_tensors = resize_inputs(config, content, styles, size)
+    seen_content, seen_styles, render = color.preserve(
+        str(config.get("color", "none")), content_tensor.to(device), [t.to(device) for t in style_tensors]
+    )
+    level_masks = None
+    if style_masks is not None:
+        resized = masks.resize_masks(style_masks, seen_content.shape[-2:])
+        level_masks = [None if mask is None else mask.to(device) for mask in resized]
+    return seen_content, seen_styles, level_masks, render
 
 
 def optimize(

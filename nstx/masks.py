@@ -43,19 +43,19 @@ def open_masks(sources: Sequence[MaskSource] | None, styles: int, max_pixels: in
             f"style_masks has {len(sources)} entries for {styles} style image(s); "
             "give one mask per style (null for everywhere)"
         )
-    return [None if src is None else images.open_image(src, max_pixels).convert("L") for src in sources]
+    masks = [None if src is None else images.open_image(src, max_pixels).convert("L") for src in sources]
+    if all(mask is not None and mask.getextrema()[1] < 128 for mask in masks):
+        raise InputError("every style mask is black: no region of the content gets a style")
+    return masks
 
 
 def resize_masks(masks: Sequence[Image.Image | None], shape: Sequence[int]) -> list[Tensor | None]:
     """Each mask as a (1, 1, H, W) tensor in [0, 1] at the content's (H, W)."""
     height, width = shape
-    resized = [
+    return [
         None if mask is None else images.to_tensor(mask.resize((width, height), Image.Resampling.BILINEAR))
         for mask in masks
     ]
-    if all(mask is not None and not (mask >= 0.5).any() for mask in resized):
-        raise InputError("every style mask is black: no region of the content gets a style")
-    return resized
 
 
 def region(mask: Tensor | None, shape: Sequence[int]) -> Tensor | None:

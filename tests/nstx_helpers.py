@@ -1,6 +1,7 @@
 """Test helpers: a lifecycle plugin recording what runs report, and the ``nstx`` command."""
 
 import shutil
+import subprocess
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -40,3 +41,12 @@ def nstx_command():
     """The ``nstx`` console script of this environment (or its entry point through ``python -c``)."""
     script = shutil.which("nstx", path=str(Path(sys.executable).parent))
     return [script] if script else [sys.executable, "-c", "from nstx.cli import main; main()"]
+
+
+def run_nstx(*arguments, cwd, check=True):
+    """Run ``nstx`` with random weights and no tracking; with ``check``, fail on a non-zero exit."""
+    command = [*nstx_command(), *arguments, "weights=random", "tracking.enabled=false"]
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=300)
+    if check:
+        assert done.returncode == 0, done.stderr[-2000:]
+    return done

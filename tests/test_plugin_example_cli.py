@@ -1,10 +1,9 @@
 """The example plugin package, installed, is used by name in a CLI sweep."""
 
 import importlib.util
-import subprocess
 
 import pytest
-from nstx_helpers import nstx_command
+from nstx_helpers import run_nstx
 from omegaconf import OmegaConf
 
 pytestmark = pytest.mark.skipif(
@@ -15,20 +14,16 @@ pytestmark = pytest.mark.skipif(
 
 def test_a_cli_sweep_selects_the_example_correlation_and_style_cost_by_name(tmp_path):
     sweep = tmp_path / "sweep"
-    command = [
-        *nstx_command(),
+    run_nstx(
         "-m",
         "correlation=pearson,gram",
         "style_cost=huber",
         "style_cost.delta=0.5",
-        "weights=random",
         "image_size=32",
         "iterations=2",
-        "tracking.enabled=false",
         f"hydra.sweep.dir={sweep}",
-    ]
-    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-2000:]
+        cwd=tmp_path,
+    )
     jobs = sorted(path for path in sweep.iterdir() if path.is_dir())
     assert len(jobs) == 2
     chosen = []
