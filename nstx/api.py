@@ -51,7 +51,9 @@ def compose(overrides: Sequence[str] = (), **options: Any) -> DictConfig:
     from nstx import registry
     from nstx.configstore import store_plugin_configs
 
-    store_plugin_configs(registry.default())  # plugins without a YAML are selectable by name
+    if options.get("plugins_dir"):
+        registry.load_plugins_dir(options["plugins_dir"])
+    store_plugin_configs(registry.default())
     group_overrides, values = list(overrides), {}
     for key, value in options.items():
         if key in (*PLUGIN_GROUPS, *LAYER_GROUPS) and isinstance(value, str):
