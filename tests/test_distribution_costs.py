@@ -4,9 +4,9 @@ import math
 
 import pytest
 import torch
-from nstx_helpers import recording
 
 from nstx import registry
+from tests.nstx_helpers import recording
 
 
 def cost(name, **params):

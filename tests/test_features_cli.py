@@ -1,10 +1,10 @@
 """The features of several styles, colour, levels, masks and raw-feature costs from the command line."""
 
-from nstx_helpers import run_nstx
 from omegaconf import OmegaConf
 from PIL import Image
 
 from nstx import samples
+from tests.nstx_helpers import run_nstx
 
 
 def test_one_command_line_uses_blend_masks_colour_levels_and_a_raw_feature_cost(tmp_path):

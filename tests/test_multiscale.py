@@ -4,11 +4,11 @@ from itertools import pairwise
 
 import pytest
 import torch
-from nstx_helpers import recording
 
 import nstx
 from nstx import images, multiscale, samples
 from nstx.errors import InputError
+from tests.nstx_helpers import recording
 
 
 def test_plan_from_scales_octaves_and_per_level_iterations():

@@ -3,8 +3,9 @@
 import importlib.util
 
 import pytest
-from nstx_helpers import run_nstx
 from omegaconf import OmegaConf
+
+from tests.nstx_helpers import run_nstx
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("nstx_plugin_example") is None,
