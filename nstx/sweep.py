@@ -38,6 +38,11 @@ class OpenSweep:
     axes: dict[str, list[str]]
     directory: Path
 
+    def children(self) -> list[Any]:
+        return self.client.search_runs(
+            [self.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{self.run_id}'"
+        )
+
 
 _open: OpenSweep | None = None
 
@@ -138,12 +143,10 @@ def end_sweep(error: BaseException | None = None) -> None:
     interrupted = isinstance(error, KeyboardInterrupt)
     status = "KILLED" if interrupted else "FAILED" if error is not None else "FINISHED"
     try:
-        children = sweep.client.search_runs(
-            [sweep.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{sweep.run_id}'"
-        )
-        for child in children:
+        for child in sweep.children():
             if child.info.status == "RUNNING":
                 sweep.client.set_terminated(child.info.run_id, "KILLED" if interrupted else "FAILED")
+        children = sweep.children()
         if status == "FINISHED" and any(c.info.status != "FINISHED" for c in children):
             status = "FAILED"
         if children:
