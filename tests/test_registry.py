@@ -66,10 +66,10 @@ def test_plugin_directory_plugin_is_found_and_used(tmp_path, content_path, style
     reg.load_plugins_dir(plugins)
     assert "squared_gram" in reg.names("correlation")
     assert reg.entry("correlation", "squared_gram").plugin == str(plugins / "squared.py")
-    cfg = nstx.compose(**FAST, correlation="gram", plugins_dir=str(plugins))
-    cfg.correlation.name = "squared_gram"
-    result = nstx.run(cfg, content=content_path, style=style_path)
-    assert result.image.size == (32, 27)
+    image = nstx.stylize(
+        content_path, style_path, **FAST, correlation="squared_gram", plugins_dir=str(plugins)
+    )
+    assert image.size == (32, 27)
 
 
 def test_entry_point_plugin_is_found_and_used(tmp_path, monkeypatch, content_path, style_path):
