@@ -27,6 +27,7 @@ MAX_BATCH_METRICS = 1000  # MLflow's log_batch limits
 MAX_BATCH_PARAMS = 100
 IMAGE_KEY = "stylized"
 LOSS_TERMS = ("total", "content", "style", "tv")
+MAX_TAG_CHARS = 5000  # MLflow refuses tag values over 8000 characters
 
 
 def enabled(config: DictConfig) -> bool:
@@ -92,7 +93,7 @@ def log_config(client: Any, run_id: str, config: DictConfig) -> None:
 
 def log_error(client: Any, run_id: str, error: BaseException) -> None:
     """The error that ended a run, as tag ``nstx.error``."""
-    client.set_tag(run_id, "nstx.error", f"{type(error).__name__}: {error}"[:5000])
+    client.set_tag(run_id, "nstx.error", f"{type(error).__name__}: {error}"[:MAX_TAG_CHARS])
 
 
 @dataclass

@@ -47,6 +47,10 @@ class Cli:
         command = [str(NSTX), *args, *self.base]
         return subprocess.run(command, cwd=self.cwd, capture_output=True, text=True, timeout=timeout, **popen)
 
+    def without(self, key: str) -> Cli:
+        """The same command without the base override of ``key`` (for a test that sets it)."""
+        return Cli(self.cwd, [arg for arg in self.base if not arg.startswith(f"{key}=")])
+
 
 class Store:
     """Read access to a test's MLflow store."""

@@ -53,8 +53,7 @@ def test_sweep_nests_four_tracked_children_under_a_parent_with_a_grid(launcher, 
 
 
 def test_failed_job_ends_its_child_failed_and_the_parent_still_ends(nstx_cli, mlflow_store, content_path):
-    sweep = Cli(nstx_cli.cwd, [arg for arg in nstx_cli.base if not arg.startswith("content=")])
-    result = sweep("-m", f"content={content_path},missing.png")
+    result = nstx_cli.without("content")("-m", f"content={content_path},missing.png")
     assert result.returncode != 0
     parent, children = mlflow_store.sweep()
 
@@ -69,7 +68,13 @@ def test_failed_job_ends_its_child_failed_and_the_parent_still_ends(nstx_cli, ml
 
 def test_ctrl_c_ends_the_child_and_the_parent_killed(nstx_cli, mlflow_store):
     process = subprocess.Popen(
-        [str(NSTX), "-m", "correlation=gram,covariance", *nstx_cli.base, "iterations=100000"],
+        [
+            str(NSTX),
+            "-m",
+            "correlation=gram,covariance",
+            "iterations=100000",
+            *nstx_cli.without("iterations").base,
+        ],
         cwd=nstx_cli.cwd,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
