@@ -16,6 +16,7 @@ from torch import Tensor
 
 from nstx import color, images, masks, multiscale, samples
 from nstx.errors import InputError
+from nstx.execution import Execution, Features, memory_format
 from nstx.features import Backbone, FeatureExtractor
 from nstx.losses import Objective, StyleTerm
 from nstx.registry import Registry
@@ -35,6 +36,7 @@ class Run:
     weights: str
     tags: dict[str, str] = field(default_factory=dict)
     total_steps: int = 0
+    execution: Execution | None = None
 
 
 @dataclass
@@ -101,7 +103,7 @@ def load_backbone(registry: Registry, config: DictConfig, device: torch.device) 
         backbone = build(weights=str(config.weights), **params)
         replace, pool_params = plugin(registry, "pooling", config.pooling)
         backbone.swap_pooling(lambda layer: replace(layer, **pool_params))
-        backbone.layers.to(device)
+        backbone.layers.to(device, memory_format=memory_format(device))
         backbone.normalize.to(device)
         _backbones[key] = backbone.freeze()
     return _backbones[key]
@@ -175,7 +177,7 @@ def validate(config: DictConfig) -> None:
 def build_objective(
     registry: Registry,
     config: DictConfig,
-    extractor: FeatureExtractor,
+    extractor: Features,
     content: Tensor,
     styles: list[Tensor],
     style_layers: Mapping[str, float],
@@ -235,6 +237,7 @@ def execute(
     validate(config)
     levels = multiscale.plan(config)
     device = resolve_device(str(config.device))
+    execution = Execution.from_config(config, device)
     style_layers = layer_weights(config, "style_layers")
     content_layers = layer_weights(config, "content_layers")
     content_image, style_images = open_inputs(config, content, styles)
@@ -261,7 +264,8 @@ def execute(
         styles=[t.to(device) for t in style_tensors],
         weights=backbone.weights,
         tags={f"plugin.{group}": str(config[group].name) for group in PLUGIN_GROUPS}
-        | {"weights": backbone.weights, "device": str(device)},
+        | {"weights": backbone.weights, "device": str(device), "precision": execution.precision},
+        execution=execution,
         total_steps=sum(level.iterations for level in levels),
     )
     generator = torch.Generator().manual_seed(int(config.seed))
@@ -269,6 +273,7 @@ def execute(
     status, error, result = "FAILED", None, None
     try:
         image, render, losses, done = None, color.identity, {}, 0
+        features = execution.features(extractor)
         for level in levels:
             seen_content, seen_styles, level_masks, render = level_inputs(
                 config, device, level.size, content_image, style_images, mask_images
@@ -276,7 +281,7 @@ def execute(
             objective = build_objective(
                 registry,
                 config,
-                extractor,
+                execution.features(extractor, compiled=False),
                 seen_content,
                 seen_styles,
                 style_layers,
@@ -293,7 +298,7 @@ def execute(
             make_optimizer, optimizer_params = plugin(registry, "optimizer", config.optimizer)
             optimizer = make_optimizer([image], **optimizer_params)
             steps = range(done + 1, done + level.iterations + 1)
-            losses = optimize(run, registry, extractor, objective, image, optimizer, steps, render)
+            losses = optimize(run, registry, features, objective, image, optimizer, steps, render)
             done = steps[-1]
             del objective, optimizer
         final = images.to_pil(render(image))
@@ -348,7 +353,7 @@ def level_inputs(
 def optimize(
     run: Run,
     registry: Registry,
-    extractor: FeatureExtractor,
+    extractor: Features,
     objective: Objective,
     image: Tensor,
     optimizer: Any,
