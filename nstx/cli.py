@@ -14,7 +14,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from nstx import registry
+from nstx import __version__, registry
 from nstx.configstore import store_plugin_configs
 
 
@@ -37,6 +37,9 @@ def app(config: DictConfig) -> float:
 
 
 def main() -> None:
+    if "--version" in sys.argv[1:]:
+        print(f"nstx {__version__}")
+        return
     for directory in plugins_dirs_from(sys.argv[1:]):
         registry.load_plugins_dir(directory)
     store_plugin_configs(registry.default())
