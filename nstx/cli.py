@@ -29,11 +29,13 @@ def plugins_dirs_from(argv: Sequence[str]) -> list[str]:
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="config")
-def app(config: DictConfig) -> float:
+def app(config: DictConfig) -> float | list[float]:
     from nstx.api import run
+    from nstx.objective import objective_names, objective_value
 
+    objective = objective_names(config)
     result = run(config, output_dir=HydraConfig.get().runtime.output_dir)
-    return result.losses.get("total", float("nan"))
+    return objective_value(objective, config, result.losses)
 
 
 def main() -> None:
