@@ -40,7 +40,8 @@ def origins(reg: registry.Registry) -> dict[str, tuple[str, str]]:
             found[name] = ("built-in", registry.DEFAULT_PLUGINS[name])
         elif id(plugin) in distributions:
             dist = distributions[id(plugin)]
-            found[name] = ("entry point", f"{dist.project_name} {dist.version} (entry point {name!r})")
+            module = getattr(plugin, "__name__", type(plugin).__name__)
+            found[name] = ("entry point", f"{dist.project_name} {dist.version} ({module})")
         elif Path(name).is_file():
             found[name] = ("plugins dir", name)
         else:
