@@ -48,8 +48,11 @@ def compose(overrides: Sequence[str] = (), **options: Any) -> DictConfig:
     from hydra import initialize_config_module
 
     from nstx import registry
+    from nstx.configstore import store_plugin_configs
 
-    registry.default()
+    if options.get("plugins_dir"):
+        registry.load_plugins_dir(options["plugins_dir"])
+    store_plugin_configs(registry.default())
     group_overrides, values = list(overrides), {}
     for key, value in options.items():
         if key in (*PLUGIN_GROUPS, *LAYER_GROUPS) and isinstance(value, str):
