@@ -37,7 +37,10 @@ HYDRA_GROUPS = {
     "runs them one after another in the same process. See [Scaling out](scaling.md).",
     "hydra/job_logging": "How each run logs (console and `<run dir>/<job name>.log`).",
     "hydra/hydra_logging": "How Hydra itself logs.",
+    "hydra/help": "The text of `nstx --help`.",
 }
+# Groups whose files are settings objects (logging schemas, help templates), not parameters.
+WITHOUT_TABLES = ("hydra/job_logging", "hydra/hydra_logging", "hydra/help")
 OTHER_GROUPS = {
     "search": "Hyperparameter searches, added with `+search=<option>`; see [Scaling out](scaling.md).",
 }
@@ -92,7 +95,7 @@ def shown(value: Any) -> str:
     elif isinstance(value, dict):
         text = "{}"
     else:
-        text = str(value)
+        text = " ".join(str(value).split())  # one line: a table cell cannot hold more
     return f"`{escaped(text)}`"
 
 
@@ -211,7 +214,7 @@ def extra_group(group: str, default: str | None, how: str) -> list[str]:
         ]
         if selects:
             lines += ["Builds on: " + ", ".join(selects), ""]
-        if "version" not in values:  # logging configs are dictConfig schemas, not parameters
+        if group not in WITHOUT_TABLES:
             lines += table(parameters(path))
     return lines
 
