@@ -87,7 +87,7 @@ def sweep_runs(experiment_name: str):
 def png_artifacts(run_id: str, path: str | None = None) -> list[str]:
     from mlflow import MlflowClient
 
-    found = []
+    found: list[str] = []
     for item in MlflowClient().list_artifacts(run_id, path):
         if item.is_dir:
             found += png_artifacts(run_id, item.path)
@@ -203,10 +203,20 @@ def run_name_cells(driver) -> dict[str, object]:
 
 
 def test_sweep_in_the_mlflow_ui(mlflow_ui, browser, tmp_path):
+    from selenium.webdriver.common.keys import Keys
+
     experiment_id, parent, children = sweep_runs("nstx")
     names = [child.info.run_name for child in children]
 
-    # The experiment's runs: the parent is one row; expanding it shows the children.
+    swept = [
+        key
+        for key in children[0].data.params
+        if len({child.data.params.get(key) for child in children}) == len(children)
+    ]
+    assert "correlation.name" in swept
+
+    # The experiment's runs: the parent is one row; expanding it shows the children, and
+    # the swept parameters, added as columns, show each child's value.
     browser.get(f"{mlflow_ui}/#/experiments/{experiment_id}/runs")
     parent_cell = wait_for(
         browser,
@@ -214,23 +224,34 @@ def test_sweep_in_the_mlflow_ui(mlflow_ui, browser, tmp_path):
         f"parent run {parent.info.run_name!r}",
     )
     parent_cell.find_element("tag name", "button").click()
-    wait_for(
-        browser,
-        lambda d: set(names) <= set(run_name_cells(d)),
-        f"child runs {names}",
-    )
+    wait_for(browser, lambda d: set(names) <= set(run_name_cells(d)), f"child runs {names}")
+    browser.find_element("css selector", "[data-testid=column-selection-dropdown]").click()
+    for key in swept:
+        wait_for(
+            browser,
+            lambda d, key=key: d.find_element("xpath", f"//*[normalize-space(text())='{key}']"),
+            f"column choice {key!r}",
+        ).click()
+    browser.find_element("tag name", "body").send_keys(Keys.ESCAPE)
+    for key in swept:
+        values = {child.data.params[key] for child in children}
+        wait_for(
+            browser,
+            lambda d, key=key, values=values: (
+                values
+                <= {
+                    c.text
+                    for c in d.find_elements("css selector", f"[role=gridcell][col-id='params.`{key}`']")
+                }
+            ),
+            f"column {key} with {sorted(values)}",
+        )
     browser.save_screenshot(str(tmp_path / "experiment.png"))
 
     # The children compared: each swept parameter with one value per run.
     runs = json.dumps([child.info.run_id for child in children])
     query = urllib.parse.urlencode({"runs": runs, "experiments": json.dumps([experiment_id])})
     browser.get(f"{mlflow_ui}/#/compare-runs?{query}")
-    swept = [
-        key
-        for key in children[0].data.params
-        if len({child.data.params.get(key) for child in children}) == len(children)
-    ]
-    assert "correlation.name" in swept
     for key in swept:
         row = " ".join([key, *(child.data.params[key] for child in children)])
         wait_for(
@@ -244,7 +265,7 @@ def test_sweep_in_the_mlflow_ui(mlflow_ui, browser, tmp_path):
 
     # A run's image: served over HTTP as a PNG, and shown on the run's artifact page.
     run_id = children[0].info.run_id
-    (artifact, *_) = png_artifacts(run_id)
+    artifact = min(png_artifacts(run_id), key=lambda path: (path.count("/"), path))  # the final image
     query = urllib.parse.urlencode({"path": artifact, "run_uuid": run_id})
     with urllib.request.urlopen(f"{mlflow_ui}/get-artifact?{query}", timeout=30) as response:
         served = response.read()

@@ -79,7 +79,8 @@ def test_log_lines_are_short_and_plain_when_piped(guide_run):
     assert "\x1b[" not in result.stdout
     console = r"^\d\d:\d\d:\d\d INFO    nstx\.weights: using seeded random backbone weights"
     assert re.search(console, result.stdout, re.MULTILINE), result.stdout
-    logfile = (run_dir / "cli.log").read_text()
+    job_name = OmegaConf.load(run_dir / ".hydra" / "hydra.yaml").hydra.job.name
+    logfile = (run_dir / f"{job_name}.log").read_text()
     assert re.search(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO    nstx\.weights: ", logfile, re.MULTILINE)
 
 
