@@ -16,6 +16,7 @@ from omegaconf import DictConfig
 
 from nstx import __version__, registry
 from nstx.configstore import store_plugin_configs
+from nstx.sweep import end_sweep
 
 
 def plugins_dirs_from(argv: Sequence[str]) -> list[str]:
@@ -39,10 +40,16 @@ def app(config: DictConfig) -> float | list[float]:
 
 
 def main() -> None:
+    """The console script: load plugin dirs, register their config nodes, run the Hydra app."""
     if "--version" in sys.argv[1:]:
         print(f"nstx {__version__}")
         return
     for directory in plugins_dirs_from(sys.argv[1:]):
         registry.load_plugins_dir(directory)
     store_plugin_configs(registry.default())
-    app()
+    try:
+        app()
+    except BaseException as error:
+        # Hydra skips on_multirun_end when a job fails or on Ctrl-C; the sweep's parent run still ends.
+        end_sweep(error)
+        raise
