@@ -44,30 +44,21 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def make_sweep(work: Path) -> None:
-    """A 2-job sweep as nstx's tracker records one: a parent run, nested child runs with
-    dotted parameters and a PNG artifact each (made with the MLflow client until the tracker
-    lands; then with `nstx -m`)."""
-    from mlflow import MlflowClient
-
-    from tests.support import gradient_image
-
-    client = MlflowClient()
-    experiment_id = client.create_experiment("nstx")
-    parent = client.create_run(experiment_id, run_name="sweep")
-    for correlation in ("gram", "covariance"):
-        child = client.create_run(
-            experiment_id,
-            run_name=f"correlation={correlation}",
-            tags={"mlflow.parentRunId": parent.info.run_id},
-        )
-        client.log_param(child.info.run_id, "correlation.name", correlation)
-        client.log_param(child.info.run_id, "style_layers.relu1_1", 0.8)
-        image = work / f"{correlation}.png"
-        gradient_image((32, 32), seed=len(correlation)).save(image)
-        client.log_artifact(child.info.run_id, str(image))
-        client.set_terminated(child.info.run_id)
-    client.set_terminated(parent.info.run_id)
+def make_sweep(work: Path, env: dict[str, str]) -> None:
+    """A 2-job sweep with the real `nstx -m`, tracked into $MLFLOW_TRACKING_URI: one parent
+    run, a nested child run per job with the config as dotted params and its images."""
+    command = [
+        str(Path(sys.executable).with_name("nstx")),
+        "-m",
+        "correlation=gram,covariance",
+        "weights=random",
+        "image_size=32",
+        "iterations=2",
+        "style_layers=early",
+        f"hydra.sweep.dir={work / 'multirun'}",
+    ]
+    result = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def sweep_runs(experiment_name: str):
@@ -103,7 +94,7 @@ def mlflow_ui(tmp_path, monkeypatch):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", store)
     monkeypatch.chdir(tmp_path)
     env = {**os.environ, "MLFLOW_TRACKING_URI": store}
-    make_sweep(tmp_path)
+    make_sweep(tmp_path, env)
 
     port = free_port()
     log = (tmp_path / "mlflow-ui.log").open("w")
@@ -186,11 +177,17 @@ def browser():
 
 
 def wait_for(driver, condition, what: str, timeout: float = 90):
-    from selenium.common.exceptions import TimeoutException
+    from selenium.common.exceptions import (
+        NoSuchElementException,
+        StaleElementReferenceException,
+        TimeoutException,
+    )
     from selenium.webdriver.support.ui import WebDriverWait
 
+    # The UI re-renders as data arrives: elements vanish and come back between polls.
+    ignored = (NoSuchElementException, StaleElementReferenceException)
     try:
-        return WebDriverWait(driver, timeout, poll_frequency=0.5).until(condition)
+        return WebDriverWait(driver, timeout, 0.5, ignored).until(condition)
     except TimeoutException:
         text = driver.find_element("tag name", "body").text
         raise AssertionError(f"{what} not shown within {timeout} s; page text:\n{text}") from None
