@@ -214,7 +214,8 @@ def test_sweep_in_the_mlflow_ui(mlflow_ui, browser, tmp_path):
 
     # The experiment's runs: the parent is one row; expanding it shows the children, and
     # the swept parameters, added as columns, show each child's value.
-    browser.get(f"{mlflow_ui}/#/experiments/{experiment_id}/runs")
+    # MLflow 3 opens experiments on a GenAI overview; "Model training" is the runs table.
+    browser.get(f"{mlflow_ui}/#/experiments/{experiment_id}/runs?workflowType=machine_learning")
     parent_cell = wait_for(
         browser,
         lambda d: run_name_cells(d).get(parent.info.run_name),
