@@ -14,7 +14,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from nstx import registry
+from nstx import __version__, registry
 from nstx.configstore import store_plugin_configs
 from nstx.sweep import end_sweep
 
@@ -30,15 +30,20 @@ def plugins_dirs_from(argv: Sequence[str]) -> list[str]:
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="config")
-def app(config: DictConfig) -> float:
+def app(config: DictConfig) -> float | list[float]:
     from nstx.api import run
+    from nstx.objective import objective_names, objective_value
 
+    objective = objective_names(config)
     result = run(config, output_dir=HydraConfig.get().runtime.output_dir)
-    return result.losses.get("total", float("nan"))
+    return objective_value(objective, config, result.losses)
 
 
 def main() -> None:
     """The console script: load plugin dirs, register their config nodes, run the Hydra app."""
+    if "--version" in sys.argv[1:]:
+        print(f"nstx {__version__}")
+        return
     for directory in plugins_dirs_from(sys.argv[1:]):
         registry.load_plugins_dir(directory)
     store_plugin_configs(registry.default())
