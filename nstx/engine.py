@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import math
+import platform
+import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +20,16 @@ from PIL import Image
 from torch import Tensor
 
 from nstx import images, samples
-from nstx.errors import InputError
+from nstx.errors import DivergedError, InputError, PluginError
 from nstx.features import Backbone, FeatureExtractor
 from nstx.losses import Objective, StyleTerm
 from nstx.registry import Registry
+from nstx.signals import terminate_raises
 
 PLUGIN_GROUPS = ("backbone", "pooling", "correlation", "style_cost", "optimizer", "init")
+OUTPUT_FILE = "stylized.png"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -34,6 +43,8 @@ class Run:
     styles: list[Tensor]
     weights: str
     tags: dict[str, str] = field(default_factory=dict)
+    step: int = 0  # the last completed step
+    losses: dict[str, float] = field(default_factory=dict)  # the last reported breakdown
 
 
 @dataclass
@@ -120,6 +131,7 @@ def load_inputs(
     style_sources = styles if styles is not None else config.style or samples.STYLE
     if isinstance(style_sources, str | Path | Image.Image):
         style_sources = [style_sources]
+    style_sources = [path for source in style_sources for path in images.expand_directory(source)]
     style_size = max(1, round(size * float(config.style_scale)))
     content_tensor = images.to_tensor(images.resize_longest(content_image, size))
     style_tensors = [
@@ -129,16 +141,31 @@ def load_inputs(
     return content_tensor, style_tensors
 
 
+def number(config: DictConfig, key: str, kind: type[int] | type[float] = float) -> float:
+    """``config[key]`` as a finite int or float, or an :class:`InputError` naming it."""
+    value = config[key]
+    accepted = "an integer" if kind is int else "a finite number"
+    try:
+        parsed = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{key} must be {accepted}, got {value!r}") from None
+    if isinstance(value, bool) or not math.isfinite(parsed) or (kind is int and not parsed.is_integer()):
+        raise InputError(f"{key} must be {accepted}, got {value!r}")
+    return kind(parsed)
+
+
 def validate(config: DictConfig) -> None:
     """Reject values no run can use before any work starts."""
-    if int(config.iterations) <= 0:
-        raise InputError(f"iterations must be a positive integer, got {config.iterations}")
-    for key in ("content_weight", "style_weight", "tv_weight", "style_scale", "image_size"):
-        value = float(config[key])
-        if not math.isfinite(value) or value < 0:
-            raise InputError(f"{key} must be finite and >= 0, got {config[key]}")
-    if float(config.style_scale) == 0 or int(config.image_size) <= 0:
-        raise InputError("image_size and style_scale must be > 0")
+    for key in ("iterations", "image_size"):
+        if number(config, key, int) <= 0:
+            raise InputError(f"{key} must be a positive integer, got {config[key]!r}")
+    for key in ("seed", "log_every", "max_pixels"):
+        number(config, key, int)
+    for key in ("content_weight", "style_weight", "tv_weight", "tv_power"):
+        if number(config, key) < 0:
+            raise InputError(f"{key} must be finite and >= 0, got {config[key]!r}")
+    if number(config, "style_scale") <= 0:
+        raise InputError(f"style_scale must be finite and > 0, got {config.style_scale!r}")
 
 
 def build_objective(
@@ -174,6 +201,44 @@ def build_objective(
     )
 
 
+def library_versions() -> dict[str, str]:
+    """The versions a result depends on, recorded with every run."""
+    import PIL
+    import torchvision
+
+    import nstx
+
+    return {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "torchvision": torchvision.__version__,
+        "pillow": PIL.__version__,
+        "nstx": nstx.__version__,
+    }
+
+
+def blame(registry: Registry, error: Exception) -> Exception:
+    """``error`` itself, or a :class:`PluginError` naming the plugin whose code raised it."""
+    if isinstance(error, InputError | PluginError | DivergedError):
+        return error
+    culprit = registry.culprit(error)
+    if culprit is None:
+        return error
+    return PluginError(f"{culprit} failed: {type(error).__name__}: {error}")
+
+
+@contextmanager
+def plugins_named(registry: Registry) -> Iterator[None]:
+    """Re-raise an error from plugin code as a :class:`PluginError` that names the plugin."""
+    try:
+        yield
+    except Exception as error:
+        named = blame(registry, error)
+        if named is error:
+            raise
+        raise named from error
+
+
 def execute(
     config: DictConfig,
     registry: Registry,
@@ -181,65 +246,100 @@ def execute(
     content: Any = None,
     styles: Any = None,
 ) -> Result:
-    """Run one style transfer described by ``config``; write outputs into ``output_dir``."""
+    """Run one style transfer described by ``config``; write outputs into ``output_dir``.
+
+    Bad values raise :class:`InputError` before any work or output. Once the run has
+    started, divergence (:class:`DivergedError`) and Ctrl-C or SIGTERM
+    (``KeyboardInterrupt``) save the image reached so far and end the run FAILED or
+    KILLED; an error in plugin code is raised as a :class:`PluginError` naming the plugin.
+    """
     validate(config)
     device = resolve_device(str(config.device))
     style_layers = layer_weights(config, "style_layers")
     content_layers = layer_weights(config, "content_layers")
-    content_tensor, style_tensors = load_inputs(config, content, styles)
-    backbone = load_backbone(registry, config, device)
-    style_layers = {backbone.canonical(k): v for k, v in style_layers.items()}
-    content_layers = {backbone.canonical(k): v for k, v in content_layers.items()}
-    extractor = FeatureExtractor(backbone, [*style_layers, *content_layers])
-    smallest = min(min(t.shape[-2:]) for t in [content_tensor, *style_tensors])
-    if smallest < extractor.min_size:
-        raise InputError(
-            f"image_size {config.image_size} gives a {smallest}px side, below the "
-            f"{extractor.min_size}px that layer {list(extractor.body._modules)[-1]} needs"
+    out = images.ensure_writable(output_dir) if output_dir is not None else None
+    with terminate_raises(), plugins_named(registry):
+        content_tensor, style_tensors = load_inputs(config, content, styles)
+        backbone = load_backbone(registry, config, device)
+        style_layers = {backbone.canonical(k): v for k, v in style_layers.items()}
+        content_layers = {backbone.canonical(k): v for k, v in content_layers.items()}
+        extractor = FeatureExtractor(backbone, [*style_layers, *content_layers])
+        smallest = min(min(t.shape[-2:]) for t in [content_tensor, *style_tensors])
+        if smallest < extractor.min_size:
+            raise InputError(
+                f"image_size {config.image_size} gives a {smallest}px side, below the "
+                f"{extractor.min_size}px that layer {list(extractor.body._modules)[-1]} needs"
+            )
+        content_tensor = content_tensor.to(device)
+        style_tensors = [t.to(device) for t in style_tensors]
+        objective = build_objective(
+            registry, config, extractor, content_tensor, style_tensors, style_layers, content_layers
         )
-    content_tensor = content_tensor.to(device)
-    style_tensors = [t.to(device) for t in style_tensors]
-    objective = build_objective(
-        registry, config, extractor, content_tensor, style_tensors, style_layers, content_layers
-    )
 
-    generator = torch.Generator().manual_seed(int(config.seed))
-    init, init_params = plugin(registry, "init", config.init)
-    image = init(content_tensor.cpu(), style_tensors[0].cpu(), generator, **init_params)
-    image = image.to(device).contiguous().requires_grad_(True)
-    make_optimizer, optimizer_params = plugin(registry, "optimizer", config.optimizer)
-    optimizer = make_optimizer([image], **optimizer_params)
+        seed = int(config.seed)
+        torch.manual_seed(seed)  # for plugins that draw from the global generators
+        random.seed(seed)
+        generator = torch.Generator().manual_seed(seed)
+        init, init_params = plugin(registry, "init", config.init)
+        image = init(content_tensor.cpu(), style_tensors[0].cpu(), generator, **init_params)
+        image = image.to(device).contiguous().requires_grad_(True)
+        make_optimizer, optimizer_params = plugin(registry, "optimizer", config.optimizer)
+        optimizer = make_optimizer([image], **optimizer_params)
 
-    out = Path(output_dir) if output_dir is not None else None
-    run = Run(
-        config=config,
-        output_dir=out,
-        device=device,
-        content=content_tensor,
-        styles=style_tensors,
-        weights=backbone.weights,
-        tags={f"plugin.{group}": str(config[group].name) for group in PLUGIN_GROUPS}
-        | {"weights": backbone.weights, "device": str(device)},
-    )
-    registry.hook.nstx_run_start(run=run)
+        run = Run(
+            config=config,
+            output_dir=out,
+            device=device,
+            content=content_tensor,
+            styles=style_tensors,
+            weights=backbone.weights,
+            tags={f"plugin.{group}": str(config[group].name) for group in PLUGIN_GROUPS}
+            | {"weights": backbone.weights, "device": str(device), "seed": str(seed)}
+            | {f"version.{name}": version for name, version in library_versions().items()},
+        )
+        loop = partial(optimize, run, registry, extractor, objective, image, optimizer)
+        return track(run, registry, loop, image)
+
+
+def track(run: Run, registry: Registry, loop: Callable[[], object], image: Tensor) -> Result:
+    """Call the lifecycle hooks around ``loop``; keep the image whichever way the run ends."""
     status, error, result = "FAILED", None, None
     try:
-        losses = optimize(run, registry, extractor, objective, image, optimizer)
-        final = images.to_pil(image)
-        saved = images.save_png(final, out / "stylized.png") if out is not None else None
-        result = Result(
-            image=final, steps=int(config.iterations), losses=losses, weights=backbone.weights, output=saved
-        )
+        registry.hook.nstx_run_start(run=run)
+        loop()
+        result = keep(run, image)
         status = "FINISHED"
         return result
     except KeyboardInterrupt as interrupt:
         status, error = "KILLED", interrupt
+        result = keep(run, image)
+        log.warning("interrupted after step %d; %s", run.step, saved_where(result))
         raise
-    except BaseException as failure:
-        error = failure
+    except DivergedError as diverged:
+        error = diverged
+        result = keep(run, image)
+        log.error("%s; %s", diverged, saved_where(result))
         raise
+    except Exception as failure:
+        error = blame(registry, failure)
+        if error is failure:
+            raise
+        raise error from failure
     finally:
         registry.hook.nstx_run_end(run=run, result=result, status=status, error=error)
+
+
+def keep(run: Run, image: Tensor) -> Result:
+    """The image as it is now, saved into the run's output directory when it has one."""
+    final = images.to_pil(image)
+    saved = images.save_png(final, run.output_dir / OUTPUT_FILE) if run.output_dir is not None else None
+    return Result(image=final, steps=run.step, losses=dict(run.losses), weights=run.weights, output=saved)
+
+
+def saved_where(result: Result) -> str:
+    if result.output is None:
+        return f"the image of step {result.steps} is kept in the result (no output directory)"
+    return f"the image of step {result.steps} was saved to {result.output}"
 
 
 def optimize(
@@ -266,19 +366,47 @@ def optimize(
     def current() -> Image.Image:
         return images.to_pil(image)
 
-    reported: dict[str, float] = {}
+    kept = image.detach().clone()
     for step in range(1, iterations + 1):
         started = time.perf_counter()
+        kept.copy_(image.detach())
         optimizer.step(closure)
         with torch.no_grad():
+            if not finite(image, last.get("total")):
+                reason = divergence(image, last)
+                image.copy_(kept)
+                raise DivergedError(step, reason)
             image.clamp_(0, 1)
+        run.step = step
         if step % log_every == 0 or step == iterations:
-            names = list(last)
-            values = torch.stack([last[name].detach().float() for name in names]).tolist()
-            reported = dict(zip(names, values, strict=True))
+            run.losses = breakdown(last)
             registry.hook.nstx_step(
-                run=run, step=step, losses=reported, image=current, seconds=time.perf_counter() - started
+                run=run, step=step, losses=run.losses, image=current, seconds=time.perf_counter() - started
             )
         if save_every and run.output_dir is not None and step % save_every == 0:
             images.save_png(current(), run.output_dir / f"step_{step:05d}.png")
-    return reported
+    return run.losses
+
+
+def breakdown(losses: Mapping[str, Tensor]) -> dict[str, float]:
+    """Loss tensors as floats, with one device synchronisation."""
+    names = list(losses)
+    values = torch.stack([losses[name].detach().float() for name in names]).tolist()
+    return dict(zip(names, values, strict=True))
+
+
+def finite(image: Tensor, loss: Tensor | None) -> bool:
+    """Whether the image and the loss are free of NaN and infinity (one synchronisation)."""
+    ok = torch.isfinite(image).all()
+    if loss is not None:
+        ok = ok & torch.isfinite(loss).all()
+    return bool(ok)
+
+
+def divergence(image: Tensor, losses: Mapping[str, Tensor]) -> str:
+    """Which losses and whether the image went NaN or infinite."""
+    bad = [f"{name}={value}" for name, value in breakdown(losses).items() if not math.isfinite(value)]
+    reasons = [f"loss {', '.join(bad)}"] if bad else []
+    if not bool(torch.isfinite(image).all()):
+        reasons.append("image has NaN or infinite pixels")
+    return "; ".join(reasons)
