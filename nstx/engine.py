@@ -20,6 +20,7 @@ from PIL import Image
 from torch import Tensor
 
 from nstx import images, samples
+from nstx.config_errors import as_input_error
 from nstx.errors import DivergedError, InputError, PluginError
 from nstx.features import Backbone, FeatureExtractor
 from nstx.losses import Objective, StyleTerm
@@ -156,6 +157,13 @@ def number(config: DictConfig, key: str, kind: type[int] | type[float] = float) 
 
 def validate(config: DictConfig) -> None:
     """Reject values no run can use before any work starts."""
+    try:
+        OmegaConf.to_container(config, resolve=True)
+    except Exception as error:
+        mistake = as_input_error(error)
+        if mistake is None:
+            raise
+        raise mistake from None
     for key in ("iterations", "image_size"):
         if number(config, key, int) <= 0:
             raise InputError(f"{key} must be a positive integer, got {config[key]!r}")

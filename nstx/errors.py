@@ -21,6 +21,10 @@ class DivergedError(ArithmeticError):
         self.step = step
         self.reason = reason
 
+    def __reduce__(self) -> tuple[type, tuple[int, str]]:
+        # Pickled back from joblib/submitit workers with its fields, not its message.
+        return type(self), (self.step, self.reason)
+
 
 class Terminated(KeyboardInterrupt):
     """SIGTERM arrived: handled like Ctrl-C, so the current image is saved and the run ends KILLED."""
