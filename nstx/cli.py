@@ -2,20 +2,29 @@
 
 Plugin directories are read from the arguments (``plugins_dir=...``) and from
 ``$NSTX_PLUGINS_DIR`` before Hydra composes the config, so a plugin dropped in a
-directory is selectable in the same command.
+directory is selectable in the same command. Every error reaches :func:`main`, which
+reports it through :func:`nstx.failures.report` (one line and exit status 2 for bad input).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from nstx import registry
 from nstx.configstore import store_plugin_configs
+from nstx.failures import report, wants_traceback
+from nstx.signals import terminate_raises
+
+
+class JobFailed(BaseException):
+    """Carries a single run's error past Hydra's job wrapper, which would print it a second time."""
 
 
 def plugins_dirs_from(argv: Sequence[str]) -> list[str]:
@@ -32,12 +41,34 @@ def plugins_dirs_from(argv: Sequence[str]) -> list[str]:
 def app(config: DictConfig) -> float:
     from nstx.api import run
 
-    result = run(config, output_dir=HydraConfig.get().runtime.output_dir)
+    hydra_config = HydraConfig.get()
+    try:
+        result = run(config, output_dir=hydra_config.runtime.output_dir)
+    except Exception as error:
+        if hydra_config.mode == RunMode.RUN:
+            raise JobFailed(error) from error
+        raise  # a multirun records the failed job and goes on with the others
     return result.losses.get("total", float("nan"))
 
 
 def main() -> None:
-    for directory in plugins_dirs_from(sys.argv[1:]):
-        registry.load_plugins_dir(directory)
-    store_plugin_configs(registry.default())
-    app()
+    """The console script: load plugin dirs, register their config nodes, run the Hydra app."""
+    argv = sys.argv[1:]
+    full_error = os.environ.get("HYDRA_FULL_ERROR")
+    os.environ["HYDRA_FULL_ERROR"] = "1"  # let errors reach report() rather than Hydra's printer
+    try:
+        with terminate_raises():
+            for directory in plugins_dirs_from(argv):
+                registry.load_plugins_dir(directory)
+            store_plugin_configs(registry.default())
+            app()
+    except SystemExit:
+        raise
+    except BaseException as error:
+        failure = error.__cause__ if isinstance(error, JobFailed) else error
+        sys.exit(report(failure, debug=wants_traceback(argv) or full_error is not None))
+    finally:
+        if full_error is None:
+            os.environ.pop("HYDRA_FULL_ERROR", None)
+        else:
+            os.environ["HYDRA_FULL_ERROR"] = full_error
