@@ -27,11 +27,19 @@ def as_input_error(error: BaseException) -> InputError | None:
         parent = key.rpartition(".")[0]
         keys = [f"{parent}.{k}" if parent else k for k in (cause.parent_node or {}) if k != "hydra"]
         return InputError(f"{unknown('option', key, keys)}; add a new key with +{key}=...")
-    if isinstance(error, CompactHydraException):
+    if isinstance(error, CompactHydraException) or (isinstance(error, ValueError) and raised_in_hydra(error)):
         return InputError(" ".join(str(error).split()))
     if isinstance(error, InterpolationResolutionError):
         return InputError(f"config value {error.full_key!r}: {first_line(str(error))}")
     return None
+
+
+def raised_in_hydra(error: BaseException) -> bool:
+    """Whether the innermost frame of ``error`` is Hydra's own code (composing the config)."""
+    frames = error.__traceback__
+    while frames is not None and frames.tb_next is not None:
+        frames = frames.tb_next
+    return frames is not None and str(frames.tb_frame.f_globals.get("__name__", "")).startswith("hydra.")
 
 
 def first_line(text: str) -> str:

@@ -87,7 +87,12 @@ def resolve_device(name: str) -> torch.device:
 def layer_weights(config: DictConfig, key: str) -> dict[str, float]:
     """A layer -> weight map from the config, validated: non-empty, finite, >= 0, not all 0."""
     node = config.get(key)
-    weights = {str(k): float(v) for k, v in (OmegaConf.to_container(node) or {}).items()}
+    if node is not None and not isinstance(node, DictConfig):
+        raise InputError(f"{key} must map layer names to weights, got {node!r}")
+    try:
+        weights = {str(k): float(v) for k, v in (node or {}).items()}
+    except (TypeError, ValueError):
+        raise InputError(f"{key} weights must be numbers, got {OmegaConf.to_container(node)}") from None
     if not weights or not any(weights.values()):
         raise InputError(f"{key} is empty or all zero ({weights}); give at least one layer a weight")
     bad = {k: v for k, v in weights.items() if not math.isfinite(v) or v < 0}
