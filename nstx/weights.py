@@ -92,7 +92,7 @@ def load_failure(error: Exception) -> str:
     if marker in text:
         text = text.split(marker, 1)[1]
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return lines[0] if lines else type(error).__name__
+    return lines[0].split(". Please ")[0] if lines else type(error).__name__
 
 
 def _hub_dir() -> Path:
