@@ -1,5 +1,7 @@
 """Security basics: safe weight loading, plugins only from where the user said, no open ports."""
 
+import contextlib
+import os
 import pathlib
 import re
 import subprocess
@@ -9,8 +11,11 @@ import textwrap
 import pytest
 import torch
 
-from nstx import weights
+import nstx
+from nstx import registry, weights
 from nstx.errors import InputError
+from nstx.hookspecs import hookimpl
+from tests.support import FAST
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -88,3 +93,44 @@ def test_docs_bind_mlflow_to_localhost():
     assert any("--host 127.0.0.1" in command for command in commands), commands
     for command in commands:
         assert set(re.findall(r"(?:--host|-h)[ =](\S+)", command)) <= {"127.0.0.1"}, command
+
+
+def listening_ports() -> set[int]:
+    """TCP ports this process listens on (Linux: its socket fds matched against /proc/net/tcp*)."""
+    sockets = set()
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            target = os.readlink(f"/proc/self/fd/{fd}")
+            if target.startswith("socket:["):
+                sockets.add(target[len("socket:[") : -1])
+    ports = set()
+    for table in ("/proc/self/net/tcp", "/proc/self/net/tcp6"):
+        with contextlib.suppress(FileNotFoundError), open(table) as lines:
+            for line in list(lines)[1:]:
+                fields = line.split()
+                local, state, inode = fields[1], fields[3], fields[9]
+                if state == "0A" and inode in sockets:  # 0A: LISTEN
+                    ports.add(int(local.rsplit(":", 1)[1], 16))
+    return ports
+
+
+class PortWatch:
+    def __init__(self):
+        self.seen = []
+
+    @hookimpl
+    def nstx_step(self):
+        self.seen.append(listening_ports())
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs Linux /proc")
+def test_a_tracked_run_opens_no_listening_port(tmp_path, monkeypatch, content_path, style_path):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    watch = PortWatch()
+    registry.default().register(watch)
+    try:
+        nstx.stylize(content_path, style_path, **FAST, tracking={"enabled": True})
+    finally:
+        registry.default().pm.unregister(watch)
+    assert watch.seen == [set()] * FAST["iterations"]
+    assert listening_ports() == set()
