@@ -80,7 +80,7 @@ class Case:
 
 
 def fixed(**options: Any) -> Callable[[Path], dict]:
-    return lambda tmp: options
+    return lambda tmp: dict(options)
 
 
 def unwritable_output(tmp: Path) -> dict:
