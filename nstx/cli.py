@@ -21,6 +21,7 @@ from nstx import registry
 from nstx.configstore import store_plugin_configs
 from nstx.failures import report, wants_traceback
 from nstx.signals import terminate_raises
+from nstx.sweep import end_sweep
 
 
 class JobFailed(BaseException):
@@ -66,6 +67,8 @@ def main() -> None:
         raise
     except BaseException as error:
         failure = error.__cause__ if isinstance(error, JobFailed) else error
+        # Hydra skips on_multirun_end when a job fails or on Ctrl-C; the sweep's parent run still ends.
+        end_sweep(failure)
         sys.exit(report(failure, debug=wants_traceback(argv) or full_error is not None))
     finally:
         if full_error is None:

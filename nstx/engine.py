@@ -22,6 +22,7 @@ from torch import Tensor
 from nstx import images, samples
 from nstx.config_errors import as_input_error
 from nstx.errors import DivergedError, InputError, PluginError
+from nstx.execution import Execution, Features, memory_format
 from nstx.features import Backbone, FeatureExtractor
 from nstx.losses import Objective, StyleTerm
 from nstx.registry import Registry
@@ -44,6 +45,7 @@ class Run:
     styles: list[Tensor]
     weights: str
     tags: dict[str, str] = field(default_factory=dict)
+    execution: Execution | None = None
     step: int = 0  # the last completed step
     losses: dict[str, float] = field(default_factory=dict)  # the last reported breakdown
 
@@ -117,7 +119,7 @@ def load_backbone(registry: Registry, config: DictConfig, device: torch.device) 
         backbone = build(weights=str(config.weights), **params)
         replace, pool_params = plugin(registry, "pooling", config.pooling)
         backbone.swap_pooling(lambda layer: replace(layer, **pool_params))
-        backbone.layers.to(device)
+        backbone.layers.to(device, memory_format=memory_format(device))
         backbone.normalize.to(device)
         _backbones[key] = backbone.freeze()
     return _backbones[key]
@@ -184,7 +186,7 @@ def validate(config: DictConfig) -> None:
 def build_objective(
     registry: Registry,
     config: DictConfig,
-    extractor: FeatureExtractor,
+    extractor: Features,
     content: Tensor,
     styles: list[Tensor],
     style_layers: Mapping[str, float],
@@ -268,6 +270,7 @@ def execute(
     """
     validate(config)
     device = resolve_device(str(config.device))
+    execution = Execution.from_config(config, device)
     style_layers = layer_weights(config, "style_layers")
     content_layers = layer_weights(config, "content_layers")
     out = images.ensure_writable(output_dir) if output_dir is not None else None
@@ -286,7 +289,13 @@ def execute(
         content_tensor = content_tensor.to(device)
         style_tensors = [t.to(device) for t in style_tensors]
         objective = build_objective(
-            registry, config, extractor, content_tensor, style_tensors, style_layers, content_layers
+            registry,
+            config,
+            execution.features(extractor, compiled=False),
+            content_tensor,
+            style_tensors,
+            style_layers,
+            content_layers,
         )
 
         seed = int(config.seed)
@@ -307,10 +316,12 @@ def execute(
             styles=style_tensors,
             weights=backbone.weights,
             tags={f"plugin.{group}": str(config[group].name) for group in PLUGIN_GROUPS}
-            | {"weights": backbone.weights, "device": str(device), "seed": str(seed)}
+            | {"weights": backbone.weights, "device": str(device), "precision": execution.precision}
+            | {"seed": str(seed)}
             | {f"version.{name}": version for name, version in library_versions().items()},
+            execution=execution,
         )
-        loop = partial(optimize, run, registry, extractor, objective, image, optimizer)
+        loop = partial(optimize, run, registry, execution.features(extractor), objective, image, optimizer)
         return track(run, registry, loop, image)
 
 
@@ -358,7 +369,7 @@ def saved_where(result: Result) -> str:
 def optimize(
     run: Run,
     registry: Registry,
-    extractor: FeatureExtractor,
+    extractor: Features,
     objective: Objective,
     image: Tensor,
     optimizer: Any,

@@ -33,6 +33,7 @@ DEFAULT_PLUGINS = {
     "optimizers": "nstx.plugins.optimizers",
     "inits": "nstx.plugins.inits",
     "progress": "nstx.progress:progress_bar",
+    "tracking": "nstx.tracking:tracker",
 }
 
 PLUGINS_DIR_ENV = "NSTX_PLUGINS_DIR"

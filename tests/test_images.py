@@ -70,3 +70,13 @@ def test_save_png_leaves_no_partial_file(tmp_path):
     with pytest.raises(OSError):
         images.save_png(Broken(), tmp_path / "out.png")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_saved_png_has_default_permissions(tmp_path):
+    import os
+    import stat
+
+    umask = os.umask(0)
+    os.umask(umask)
+    path = images.save_png(gradient_image((8, 8)), tmp_path / "out.png")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
