@@ -9,6 +9,7 @@ import PIL
 import pytest
 import torch
 import torchvision
+from omegaconf import OmegaConf
 from PIL import Image
 
 import nstx
@@ -48,8 +49,8 @@ def recorder():
     registry.default().pm.unregister(plugin)
 
 
-def run(tmp_path, content_path, style_path, **options):
-    config = nstx.compose(**{**FAST, "tracking": {"enabled": False}, **options})
+def run(tmp_path, content_path, style_path, tracked=False, **options):
+    config = nstx.compose(**{**FAST, "tracking": {"enabled": tracked}, **options})
     return nstx.run(config, output_dir=tmp_path / "out", content=content_path, style=style_path)
 
 
@@ -62,10 +63,10 @@ def run(tmp_path, content_path, style_path, **options):
     ids=["huge_learning_rate", "overflowing_loss"],
 )
 def test_divergence_stops_keeps_last_finite_image_and_fails(
-    options, step, reason, recorder, tmp_path, content_path, style_path
+    options, step, reason, recorder, mlflow_store, tmp_path, content_path, style_path
 ):
     with pytest.raises(DivergedError) as error:
-        run(tmp_path, content_path, style_path, iterations=5, **options)
+        run(tmp_path, content_path, style_path, tracked=True, iterations=5, **options)
     assert error.value.step == step
     assert f"diverged at step {step}: {reason}" in str(error.value)
     [(status, ended_with, result)] = recorder.ends
@@ -75,6 +76,10 @@ def test_divergence_stops_keeps_last_finite_image_and_fails(
     assert result.output == tmp_path / "out" / "stylized.png"
     if step > 1:  # the saved image is the one reported at the last finite step
         assert saved.tobytes() == recorder.images[step - 1].tobytes()
+    [tracked] = mlflow_store.runs()
+    assert tracked.info.status == "FAILED"
+    assert tracked.data.tags["nstx.error"].startswith(f"DivergedError: diverged at step {step}: {reason}")
+    assert "stylized.png" in mlflow_store.artifacts(tracked)
 
 
 def send_sigterm():
@@ -162,18 +167,23 @@ def test_failing_plugin_is_named_with_its_kind(
         assert status == "FAILED" and ended_with is error.value
 
 
-def test_same_config_and_seed_give_identical_images_and_record_seed_and_versions(
-    recorder, tmp_path, content_path, style_path, monkeypatch
+def test_same_config_and_seed_give_identical_images_and_record_seed_versions_config(
+    mlflow_store, tmp_path, content_path, style_path, monkeypatch
 ):
     options = {"init": "noise", "optimizer": "adam", "seed": 7, "iterations": 3}
     first = run(tmp_path / "1", content_path, style_path, **options)
     monkeypatch.setattr(engine, "_backbones", {})  # rebuild the random-weight backbone from its seed
-    second = run(tmp_path / "2", content_path, style_path, **options)
+    second = run(tmp_path / "2", content_path, style_path, tracked=True, **options)
     assert first.output.read_bytes() == second.output.read_bytes()
 
-    assert recorder.tags["seed"] == "7"
-    assert recorder.tags["version.torch"] == torch.__version__
-    assert recorder.tags["version.torchvision"] == torchvision.__version__
-    assert recorder.tags["version.pillow"] == PIL.__version__
-    assert recorder.tags["version.nstx"] == nstx.__version__
-    assert recorder.tags["version.python"] == ".".join(map(str, sys.version_info[:3]))
+    [tracked] = mlflow_store.runs()
+    tags = tracked.data.tags
+    assert tags["seed"] == tracked.data.params["seed"] == "7"
+    assert tags["version.torch"] == torch.__version__
+    assert tags["version.torchvision"] == torchvision.__version__
+    assert tags["version.pillow"] == PIL.__version__
+    assert tags["version.nstx"] == nstx.__version__
+    assert tags["version.python"] == ".".join(map(str, sys.version_info[:3]))
+    config = mlflow_store.client.download_artifacts(tracked.info.run_id, "config.yaml", str(tmp_path))
+    recorded = OmegaConf.load(config)
+    assert recorded.seed == 7 and recorded.optimizer.name == "adam" and recorded.init.name == "noise"
