@@ -63,3 +63,21 @@ def test_bad_input_is_one_line_and_exit_status_2(
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
 def test_cuda_requested_without_cuda(tmp_path, content_path, style_path, monkeypatch, capsys):
     check(CUDA_MISSING, tmp_path, content_path, style_path, monkeypatch, capsys)
+
+
+@pytest.mark.parametrize(
+    ("environment", "extra"),
+    [({"NSTX_DEBUG": "1"}, []), ({}, ["hydra.verbose=true"])],
+    ids=["NSTX_DEBUG", "hydra.verbose"],
+)
+def test_debug_shows_the_traceback_too(
+    environment, extra, tmp_path, content_path, style_path, monkeypatch, capsys
+):
+    for key, value in environment.items():
+        monkeypatch.setenv(key, value)
+    args = overrides({"iterations": 0}, tmp_path, content_path, style_path) + extra
+    status, stderr = run_cli(monkeypatch, capsys, args)
+    assert status == 2
+    assert "Traceback (most recent call last)" in stderr
+    assert "nstx.errors.InputError: iterations must be a positive integer, got 0" in stderr
+    assert stderr.strip().splitlines()[-1] == "nstx: error: iterations must be a positive integer, got 0"
