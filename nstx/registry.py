@@ -13,7 +13,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType, FunctionType
+from types import FrameType, FunctionType, ModuleType
 from typing import Any
 
 import pluggy
@@ -134,13 +134,13 @@ class Registry:
         ``"nstx_step hook of plugin 'tracking'"``; None when no plugin code was involved.
         """
         owners = [
-            (f"{entry.kind} {entry.name!r} (plugin {entry.plugin!r})", entry.impl)
+            (f"{entry.kind} {entry.name!r} (plugin {self.describe(entry.plugin)!r})", entry.impl)
             for table in self.tables().values()
             for entry in table.values()
         ]
         hooks = {
             getattr(impl.function, "__func__", impl.function).__code__: (
-                f"{name} hook of plugin {impl.plugin_name!r}"
+                f"{name} hook of plugin {self.describe(impl.plugin_name)!r}"
             )
             for name in LIFECYCLE_HOOKS
             for impl in getattr(self.pm.hook, name).get_hookimpls()
@@ -157,6 +157,15 @@ class Registry:
                 if defined_in(frame, impl):
                     return label
         return None
+
+    def describe(self, plugin_name: str) -> str:
+        """A plugin's name, or for one registered without a name (pluggy uses its id) its class."""
+        plugin = self.pm.get_plugin(plugin_name)
+        if plugin is None or plugin_name != str(id(plugin)):
+            return plugin_name
+        if isinstance(plugin, ModuleType):
+            return plugin.__name__
+        return f"{type(plugin).__module__}.{type(plugin).__qualname__}"
 
 
 LIFECYCLE_HOOKS = ("nstx_run_start", "nstx_step", "nstx_run_end")
