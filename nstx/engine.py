@@ -329,8 +329,9 @@ def track(run: Run, registry: Registry, loop: Callable[[], object], image: Tenso
     """Call the lifecycle hooks around ``loop``; keep the image whichever way the run ends."""
     status, error, result = "FAILED", None, None
     try:
-        registry.hook.nstx_run_start(run=run)
-        loop()
+        with plugins_named(registry):
+            registry.hook.nstx_run_start(run=run)
+            loop()
         result = keep(run, image)
         status = "FINISHED"
         return result
@@ -344,11 +345,9 @@ def track(run: Run, registry: Registry, loop: Callable[[], object], image: Tenso
         result = keep(run, image)
         log.error("%s; %s", diverged, saved_where(result))
         raise
-    except Exception as failure:
-        error = blame(registry, failure)
-        if error is failure:
-            raise
-        raise error from failure
+    except Exception as failure:  # a plugin's error arrives already named
+        error = failure
+        raise
     finally:
         registry.hook.nstx_run_end(run=run, result=result, status=status, error=error)
 

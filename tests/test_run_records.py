@@ -13,7 +13,7 @@ from omegaconf import OmegaConf
 from PIL import Image
 
 import nstx
-from nstx import engine, registry
+from nstx import engine
 from nstx.errors import DivergedError, PluginError, Terminated
 from nstx.hookspecs import hookimpl
 from tests.support import FAST
@@ -42,11 +42,8 @@ class Recorder:
 
 
 @pytest.fixture
-def recorder():
-    plugin = Recorder()
-    registry.default().register(plugin)
-    yield plugin
-    registry.default().pm.unregister(plugin)
+def recorder(registered):
+    return registered(Recorder())
 
 
 def run(tmp_path, content_path, style_path, tracked=False, **options):

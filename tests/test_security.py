@@ -12,7 +12,7 @@ import pytest
 import torch
 
 import nstx
-from nstx import registry, weights
+from nstx import weights
 from nstx.errors import InputError
 from nstx.hookspecs import hookimpl
 from tests.support import FAST
@@ -124,13 +124,9 @@ class PortWatch:
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs Linux /proc")
-def test_a_tracked_run_opens_no_listening_port(tmp_path, monkeypatch, content_path, style_path):
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
-    watch = PortWatch()
-    registry.default().register(watch)
-    try:
-        nstx.stylize(content_path, style_path, **FAST, tracking={"enabled": True})
-    finally:
-        registry.default().pm.unregister(watch)
+def test_a_tracked_run_opens_no_listening_port(mlflow_store, registered, content_path, style_path):
+    watch = registered(PortWatch())
+    nstx.stylize(content_path, style_path, **FAST, tracking={"enabled": True})
+    assert len(mlflow_store.runs()) == 1
     assert watch.seen == [set()] * FAST["iterations"]
     assert listening_ports() == set()
