@@ -17,7 +17,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from nstx import registry
+from nstx import __version__, registry
 from nstx.configstore import store_plugin_configs
 from nstx.failures import report, wants_traceback
 from nstx.signals import terminate_raises
@@ -39,22 +39,27 @@ def plugins_dirs_from(argv: Sequence[str]) -> list[str]:
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="config")
-def app(config: DictConfig) -> float:
+def app(config: DictConfig) -> float | list[float]:
     from nstx.api import run
+    from nstx.objective import objective_names, objective_value
 
     hydra_config = HydraConfig.get()
     try:
+        objective = objective_names(config)
         result = run(config, output_dir=hydra_config.runtime.output_dir)
     except Exception as error:
         if hydra_config.mode == RunMode.RUN:
             raise JobFailed(error) from error
         raise  # a multirun records the failed job and goes on with the others
-    return result.losses.get("total", float("nan"))
+    return objective_value(objective, config, result.losses)
 
 
 def main() -> None:
     """The console script: load plugin dirs, register their config nodes, run the Hydra app."""
     argv = sys.argv[1:]
+    if "--version" in argv:
+        print(f"nstx {__version__}")
+        return
     full_error = os.environ.get("HYDRA_FULL_ERROR")
     os.environ["HYDRA_FULL_ERROR"] = "1"  # let errors reach report() rather than Hydra's printer
     try:
