@@ -49,6 +49,7 @@ def compose(overrides: Sequence[str] = (), **options: Any) -> DictConfig:
     from hydra import initialize_config_module
 
     from nstx import registry
+    from nstx.config_errors import as_input_error
     from nstx.configstore import store_plugin_configs
 
     if options.get("plugins_dir"):
@@ -63,8 +64,14 @@ def compose(overrides: Sequence[str] = (), **options: Any) -> DictConfig:
             values[key] = {k: v for k, v in value.items() if k != "name"}
         else:
             values[key] = value
-    with initialize_config_module(config_module="nstx.conf", version_base="1.3"):
-        cfg = hydra_compose(config_name="config", overrides=group_overrides)
+    try:
+        with initialize_config_module(config_module="nstx.conf", version_base="1.3"):
+            cfg = hydra_compose(config_name="config", overrides=group_overrides)
+    except Exception as error:
+        mistake = as_input_error(error)
+        if mistake is None:
+            raise
+        raise mistake from None
     for key, value in values.items():
         if key in LAYER_GROUPS:
             OmegaConf.update(cfg, key, dict(value), merge=False, force_add=True)
