@@ -335,7 +335,7 @@ def execute(
         content_layers = {backbone.canonical(k): v for k, v in content_layers.items()}
         extractor = FeatureExtractor(backbone, [*style_layers, *content_layers])
         coarsest = resize_inputs(config, content_image, style_images, levels[0].size)
-        check_size(extractor, config, levels[0].size, [coarsest[0], *coarsest[1]])
+        check_size(extractor, config, size_setting(config, levels[0].size), [coarsest[0], *coarsest[1]])
         content_tensor, style_tensors = resize_inputs(config, content_image, style_images, levels[-1].size)
 
         seed = int(config.seed)
@@ -424,12 +424,23 @@ def track(run: Run, registry: Registry, loop: Callable[[], object], canvas: Canv
         registry.hook.nstx_run_end(run=run, result=result, status=status, error=error)
 
 
-def check_size(extractor: FeatureExtractor, config: DictConfig, size: int, tensors: Sequence[Tensor]) -> None:
+def size_setting(config: DictConfig, size: int) -> str:
+    """The setting that asked for the coarsest level's ``size``, as a user wrote it."""
+    if config.get("scales") is not None:
+        return f"scales[0] {size}"
+    if (config.get("octaves") or 1) > 1:
+        return f"image_size {config.image_size} with octaves {config.octaves} (coarsest level {size})"
+    return f"image_size {size}"
+
+
+def check_size(
+    extractor: FeatureExtractor, config: DictConfig, setting: str, tensors: Sequence[Tensor]
+) -> None:
     """Refuse images too small for the deepest layer in use."""
     smallest = min(min(t.shape[-2:]) for t in tensors)
     if smallest < extractor.min_size:
         raise InputError(
-            f"image size {size} (style_scale {config.style_scale}) gives a {smallest}px side, below "
+            f"{setting} (style_scale {config.style_scale}) gives a {smallest}px side, below "
             f"the {extractor.min_size}px that layer {list(extractor.body._modules)[-1]} needs"
         )
 

@@ -77,3 +77,10 @@ def test_scales_replace_image_size_for_the_output():
         samples.CONTENT, samples.STYLE, weights="random", image_size=999, scales=[32, 40], iterations=1
     )
     assert image.size == (40, 27)
+
+
+def test_a_coarsest_level_too_small_for_the_deepest_layer_names_the_setting():
+    with pytest.raises(InputError, match=r"scales\[0\] 8 \(style_scale 1\.0\) gives a 5px side"):
+        nstx.stylize(samples.CONTENT, samples.STYLE, weights="random", scales=[8, 64], iterations=1)
+    with pytest.raises(InputError, match="image_size 64 with octaves 4 \\(coarsest level 8\\)"):
+        nstx.stylize(samples.CONTENT, samples.STYLE, weights="random", image_size=64, octaves=4)
