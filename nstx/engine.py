@@ -429,7 +429,7 @@ def check_size(extractor: FeatureExtractor, config: DictConfig, size: int, tenso
     smallest = min(min(t.shape[-2:]) for t in tensors)
     if smallest < extractor.min_size:
         raise InputError(
-            f"image size {size} (style_scale {config.style_scale}) gives a {smallest}px side, below "
+            f"image_size {size} (style_scale {config.style_scale}) gives a {smallest}px side, below "
             f"the {extractor.min_size}px that layer {list(extractor.body._modules)[-1]} needs"
         )
 
