@@ -439,7 +439,6 @@ def check_size(
     """Refuse images too small for the deepest layer in use."""
     smallest = min(min(t.shape[-2:]) for t in tensors)
     if smallest < extractor.min_size:
-        setting = f"image_size {size}" if size == int(config.image_size) else f"coarsest level size {size}"
         raise InputError(
             f"{setting} (style_scale {config.style_scale}) gives a {smallest}px side, below "
             f"the {extractor.min_size}px that layer {list(extractor.body._modules)[-1]} needs"
