@@ -41,15 +41,16 @@ def compose(overrides: Sequence[str] = (), **options: Any) -> DictConfig:
     """The config ``nstx`` would run with: package defaults, Hydra overrides, then options.
 
     Options use the config's names: a plugin group takes a name (``correlation="covariance"``)
-    or a mapping with ``name`` and parameters; ``style_layers`` / ``content_layers`` take a
-    preset name or a layer -> weight mapping; other keys (dotted allowed) set values.
+    or a mapping with ``name`` and parameters (``init`` also takes a picture's path);
+    ``style_layers`` / ``content_layers`` take a preset name or a layer -> weight mapping;
+    other keys (dotted allowed) set values.
     """
     from hydra import compose as hydra_compose
     from hydra import initialize_config_module
 
     from nstx import registry
+    from nstx.arguments import rewrite_init_paths
 
-    registry.default()
     group_overrides, values = list(overrides), {}
     for key, value in options.items():
         if key in (*PLUGIN_GROUPS, *LAYER_GROUPS) and isinstance(value, str):
@@ -59,6 +60,7 @@ def compose(overrides: Sequence[str] = (), **options: Any) -> DictConfig:
             values[key] = {k: v for k, v in value.items() if k != "name"}
         else:
             values[key] = value
+    group_overrides = rewrite_init_paths(group_overrides, registry.names("init"))
     with initialize_config_module(config_module="nstx.conf", version_base="1.3"):
         cfg = hydra_compose(config_name="config", overrides=group_overrides)
     for key, value in values.items():

@@ -2,7 +2,8 @@
 
 Plugin directories are read from the arguments (``plugins_dir=...``) and from
 ``$NSTX_PLUGINS_DIR`` before Hydra composes the config, so a plugin dropped in a
-directory is selectable in the same command.
+directory is selectable in the same command. Image folders, globs and ``init=<picture>``
+are rewritten into plain overrides first (:mod:`nstx.arguments`).
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from nstx import registry
+from nstx import arguments, registry
 from nstx.configstore import store_plugin_configs
+from nstx.errors import InputError
 
 
 def plugins_dirs_from(argv: Sequence[str]) -> list[str]:
@@ -40,4 +42,8 @@ def main() -> None:
     for directory in plugins_dirs_from(sys.argv[1:]):
         registry.load_plugins_dir(directory)
     store_plugin_configs(registry.default())
+    try:
+        sys.argv[1:] = arguments.rewrite(sys.argv[1:], registry.names("init"))
+    except InputError as error:
+        raise SystemExit(f"nstx: error: {error}") from None
     app()
