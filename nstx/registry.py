@@ -31,6 +31,7 @@ DEFAULT_PLUGINS = {
     "optimizers": "nstx.plugins.optimizers",
     "inits": "nstx.plugins.inits",
     "progress": "nstx.progress:progress_bar",
+    "snapshots": "nstx.snapshots:snapshots",
 }
 
 PLUGINS_DIR_ENV = "NSTX_PLUGINS_DIR"

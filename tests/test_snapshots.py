@@ -1,0 +1,43 @@
+"""``save_every``: step images in the run directory and the first-vs-last progress figure."""
+
+from __future__ import annotations
+
+from PIL import Image
+
+import nstx
+from nstx.montage import montage
+from nstx.snapshots import PROGRESS_NAME, saved_steps
+
+
+def test_save_every_writes_steps_and_progress_figure(tmp_path, make_image):
+    content = make_image(tmp_path / "content.png", (200, 120, 60))
+    style = make_image(tmp_path / "style.png", (30, 60, 200))
+    config = nstx.compose(
+        content=str(content),
+        style=str(style),
+        image_size=32,
+        iterations=5,
+        save_every=2,
+        weights="random",
+        tracking={"enabled": False},
+    )
+    result = nstx.api.run(config, output_dir=tmp_path / "run")
+    files = sorted(p.name for p in (tmp_path / "run").iterdir())
+    assert files == [PROGRESS_NAME, "step_00002.png", "step_00004.png", "stylized.png"]
+    assert [step for step, _ in saved_steps(tmp_path / "run")] == [2, 4]
+    with Image.open(tmp_path / "run" / PROGRESS_NAME) as figure:
+        two_tiles = montage([[result.image, result.image]], column_labels=["step 1", "step 5"])
+        assert figure.size == two_tiles.size
+        # The right-hand tile is the final image.
+        width, height = result.image.size
+        x, y = figure.width - 2 - width, figure.height - 2 - height
+        assert figure.crop((x, y, x + width, y + height)).tobytes() == result.image.tobytes()
+
+
+def test_no_snapshots_without_save_every(tmp_path, make_image):
+    content = make_image(tmp_path / "content.png", (200, 120, 60))
+    config = nstx.compose(
+        content=str(content), style=str(content), image_size=32, iterations=2, weights="random"
+    )
+    nstx.api.run(config, output_dir=tmp_path / "run")
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["stylized.png"]
