@@ -50,7 +50,11 @@ def compose(overrides: Sequence[str] = (), **options: Any) -> DictConfig:
 
     from nstx import registry
     from nstx.arguments import rewrite_init_paths
+    from nstx.configstore import store_plugin_configs
 
+    if options.get("plugins_dir"):
+        registry.load_plugins_dir(options["plugins_dir"])
+    store_plugin_configs(registry.default())
     group_overrides, values = list(overrides), {}
     for key, value in options.items():
         if key in (*PLUGIN_GROUPS, *LAYER_GROUPS) and isinstance(value, str):

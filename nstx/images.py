@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import tempfile
+import uuid
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -106,12 +106,13 @@ def save_png(image: Image.Image, path: str | os.PathLike[str]) -> Path:
     """Write ``image`` as PNG atomically: a reader never sees a half-written file."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.", suffix=".png")
+    # A unique sibling opened with "x" gets the usual umask permissions (mkstemp's are 0600).
+    temp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     try:
-        with os.fdopen(handle, "wb") as file:
+        with open(temp, "xb") as file:
             image.save(file, format="PNG")
         os.replace(temp, target)
     except BaseException:
-        Path(temp).unlink(missing_ok=True)
+        temp.unlink(missing_ok=True)
         raise
     return target

@@ -13,6 +13,8 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from nstx.plugins import style_costs
 from omegaconf import OmegaConf
 
+from tests.support import TINY_CLI, run_script
+
 EXPERIMENTS = sorted(
     p.name.removesuffix(".yaml") for p in files("nstx.conf").joinpath("experiment").iterdir()
 )
@@ -56,8 +58,8 @@ def test_every_experiment_config_is_covered():
 
 
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
-def test_cli_composes_experiment(experiment, tmp_path, script):
-    done = script("nstx", f"+experiment={experiment}", "--cfg", "job", cwd=tmp_path)
+def test_cli_composes_experiment(experiment, tmp_path):
+    done = run_script("nstx", f"+experiment={experiment}", "--cfg", "job", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert yaml.safe_load(done.stdout)["style_layers"]
 
@@ -97,18 +99,16 @@ def test_content_style_ratio_spans_four_orders_of_magnitude():
 
 
 @pytest.mark.parametrize("experiment", ["layer_depth", "correlation"])
-def test_experiment_runs_end_to_end(experiment, tmp_path, make_image, script, tiny):
-    content = make_image(tmp_path / "content.png", (200, 120, 60))
-    style = make_image(tmp_path / "style.png", (30, 60, 200))
+def test_experiment_runs_end_to_end(experiment, tmp_path, content_path, style_path):
     sweep = tmp_path / "sweep"
-    done = script(
+    done = run_script(
         "nstx",
         "-m",
         f"+experiment={experiment}",
-        f"content={content}",
-        f"style={style}",
+        f"content={content_path}",
+        f"style={style_path}",
         f"hydra.sweep.dir={sweep}",
-        *tiny,
+        *TINY_CLI,
         cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr

@@ -7,6 +7,7 @@ from PIL import Image
 
 from nstx.feature_maps import channel_tiles
 from nstx.montage import BACKGROUND
+from tests.support import run_script
 
 
 def runs(flags: list[bool]) -> int:
@@ -27,16 +28,16 @@ def tile_grid(path) -> tuple[int, int]:
     return rows, columns
 
 
-def test_sheet_has_a_tile_per_layer_and_channel(tmp_path, make_image, script):
-    image = make_image(tmp_path / "photo.png", (200, 120, 60), size=(48, 40))
-    done = script(
+def test_sheet_has_a_tile_per_layer_and_channel(tmp_path, content_path):
+    done = run_script(
         "nstx-features",
-        f"image={image}",
+        f"image={content_path}",
         "layers=[relu1_1,relu3_1,block5_conv1]",
         "channels=4",
         "image_size=32",
         "tile_size=16",
         "weights=random",
+        "tracking.enabled=false",
         f"output={tmp_path / 'features.png'}",
         cwd=tmp_path,
     )

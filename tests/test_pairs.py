@@ -10,6 +10,7 @@ from PIL import Image
 import nstx
 from nstx.arguments import expand_image_sets, quote, rewrite_init_paths
 from nstx.errors import InputError
+from tests.support import FAST, TINY_CLI, gradient_image, run_script
 
 
 def sweep_values(override: str) -> list[str]:
@@ -34,8 +35,10 @@ def test_glob_matches_images_only(image_folders):
     assert sweep_values(expand_image_sets([f"content={content}/d*.jpg"])[0]) == [str(content / "dog.jpg")]
 
 
-def test_paths_hydra_cannot_read_bare_are_quoted(tmp_path, make_image):
-    odd = make_image(tmp_path / "my photos" / "it's, fine=1.png", (10, 20, 30))
+def test_paths_hydra_cannot_read_bare_are_quoted(tmp_path):
+    odd = tmp_path / "my photos" / "it's, fine=1.png"
+    odd.parent.mkdir()
+    gradient_image((8, 8)).save(odd)
     rewritten = expand_image_sets([f"content={odd.parent}"])
     assert sweep_values(rewritten[0]) == [str(odd)]
     assert quote("photos/cat.png") == "photos/cat.png"
@@ -76,36 +79,25 @@ def test_init_picture_shorthand():
     assert rewrite_init_paths(["init=noise", "init=style"], names) == ["init=noise", "init=style"]
 
 
-def test_init_starts_from_the_given_picture(tmp_path, make_image):
+def test_init_starts_from_the_given_picture(tmp_path, content_path, style_path):
     start = tmp_path / "start.png"
     Image.new("RGB", (20, 16), (10, 200, 30)).save(start)
-    content = make_image(tmp_path / "content.png", (200, 120, 60))
-    style = make_image(tmp_path / "style.png", (30, 60, 200))
-    image = nstx.stylize(
-        content,
-        style,
-        init=str(start),
-        optimizer={"name": "adam", "lr": 1e-6},
-        image_size=32,
-        iterations=1,
-        weights="random",
-    )
-    assert image.size == (32, 26)
+    options = {**FAST, "iterations": 1, "optimizer": {"name": "adam", "lr": 1e-6}}
+    image = nstx.stylize(content_path, style_path, init=str(start), **options)
+    assert image.size == (32, 27)
     assert image.getpixel((16, 13)) == (10, 200, 30)
 
 
-def test_init_image_without_path_is_refused(tmp_path, make_image):
-    content = make_image(tmp_path / "content.png", (200, 120, 60))
+def test_init_image_without_path_is_refused(content_path, style_path):
     with pytest.raises(InputError, match=r"init=image needs init.path"):
-        nstx.stylize(content, content, init="image", image_size=32, iterations=1, weights="random")
+        nstx.stylize(content_path, style_path, init="image", **FAST)
 
 
-def test_folders_give_one_job_per_pair(image_folders, tmp_path, script, tiny):
+def test_folders_give_one_job_per_pair(image_folders, tmp_path):
     content, style = image_folders
     sweep = tmp_path / "sweep"
-    done = script(
-        "nstx", "-m", f"content={content}", f"style={style}", f"hydra.sweep.dir={sweep}", *tiny, cwd=tmp_path
-    )
+    args = ["-m", f"content={content}", f"style={style}", f"hydra.sweep.dir={sweep}", *TINY_CLI]
+    done = run_script("nstx", *args, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     pairs = set()
     for job in sorted(p for p in sweep.iterdir() if p.is_dir()):
@@ -117,9 +109,9 @@ def test_folders_give_one_job_per_pair(image_folders, tmp_path, script, tiny):
     }
 
 
-def test_empty_folder_on_the_command_line(tmp_path, script):
+def test_empty_folder_on_the_command_line(tmp_path):
     (tmp_path / "empty").mkdir()
-    done = script("nstx", "-m", "content=empty", cwd=tmp_path)
+    done = run_script("nstx", "-m", "content=empty", cwd=tmp_path)
     assert done.returncode != 0
     assert done.stderr.strip().splitlines() == [
         "nstx: error: content directory 'empty' holds no images "

@@ -7,20 +7,12 @@ from PIL import Image
 import nstx
 from nstx.montage import montage
 from nstx.snapshots import PROGRESS_NAME, saved_steps
+from tests.support import FAST
 
 
-def test_save_every_writes_steps_and_progress_figure(tmp_path, make_image):
-    content = make_image(tmp_path / "content.png", (200, 120, 60))
-    style = make_image(tmp_path / "style.png", (30, 60, 200))
-    config = nstx.compose(
-        content=str(content),
-        style=str(style),
-        image_size=32,
-        iterations=5,
-        save_every=2,
-        weights="random",
-        tracking={"enabled": False},
-    )
+def test_save_every_writes_steps_and_progress_figure(tmp_path, content_path, style_path):
+    options = {**FAST, "iterations": 5, "save_every": 2, "tracking": {"enabled": False}}
+    config = nstx.compose(content=str(content_path), style=str(style_path), **options)
     result = nstx.api.run(config, output_dir=tmp_path / "run")
     files = sorted(p.name for p in (tmp_path / "run").iterdir())
     assert files == [PROGRESS_NAME, "step_00002.png", "step_00004.png", "stylized.png"]
@@ -34,10 +26,9 @@ def test_save_every_writes_steps_and_progress_figure(tmp_path, make_image):
         assert figure.crop((x, y, x + width, y + height)).tobytes() == result.image.tobytes()
 
 
-def test_no_snapshots_without_save_every(tmp_path, make_image):
-    content = make_image(tmp_path / "content.png", (200, 120, 60))
+def test_no_snapshots_without_save_every(tmp_path, content_path, style_path):
     config = nstx.compose(
-        content=str(content), style=str(content), image_size=32, iterations=2, weights="random"
+        content=str(content_path), style=str(style_path), tracking={"enabled": False}, **FAST
     )
     nstx.api.run(config, output_dir=tmp_path / "run")
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["stylized.png"]
