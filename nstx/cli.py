@@ -18,6 +18,7 @@ from omegaconf import DictConfig
 from nstx import arguments, registry
 from nstx.configstore import store_plugin_configs
 from nstx.errors import InputError
+from nstx.sweep import end_sweep
 
 
 def plugins_dirs_from(argv: Sequence[str]) -> list[str]:
@@ -39,6 +40,7 @@ def app(config: DictConfig) -> float:
 
 
 def main() -> None:
+    """The console script: load plugin dirs, register their config nodes, run the Hydra app."""
     for directory in plugins_dirs_from(sys.argv[1:]):
         registry.load_plugins_dir(directory)
     store_plugin_configs(registry.default())
@@ -46,4 +48,9 @@ def main() -> None:
         sys.argv[1:] = arguments.rewrite(sys.argv[1:], registry.names("init"))
     except InputError as error:
         raise SystemExit(f"nstx: error: {error}") from None
-    app()
+    try:
+        app()
+    except BaseException as error:
+        # Hydra skips on_multirun_end when a job fails or on Ctrl-C; the sweep's parent run still ends.
+        end_sweep(error)
+        raise

@@ -16,6 +16,7 @@ from torch import Tensor
 
 from nstx import images, samples
 from nstx.errors import InputError
+from nstx.execution import Execution, Features, memory_format
 from nstx.features import Backbone, FeatureExtractor
 from nstx.losses import Objective, StyleTerm
 from nstx.registry import Registry
@@ -34,6 +35,7 @@ class Run:
     styles: list[Tensor]
     weights: str
     tags: dict[str, str] = field(default_factory=dict)
+    execution: Execution | None = None
 
 
 @dataclass
@@ -100,7 +102,7 @@ def load_backbone(registry: Registry, config: DictConfig, device: torch.device) 
         backbone = build(weights=str(config.weights), **params)
         replace, pool_params = plugin(registry, "pooling", config.pooling)
         backbone.swap_pooling(lambda layer: replace(layer, **pool_params))
-        backbone.layers.to(device)
+        backbone.layers.to(device, memory_format=memory_format(device))
         backbone.normalize.to(device)
         _backbones[key] = backbone.freeze()
     return _backbones[key]
@@ -144,7 +146,7 @@ def validate(config: DictConfig) -> None:
 def build_objective(
     registry: Registry,
     config: DictConfig,
-    extractor: FeatureExtractor,
+    extractor: Features,
     content: Tensor,
     styles: list[Tensor],
     style_layers: Mapping[str, float],
@@ -184,6 +186,7 @@ def execute(
     """Run one style transfer described by ``config``; write outputs into ``output_dir``."""
     validate(config)
     device = resolve_device(str(config.device))
+    execution = Execution.from_config(config, device)
     style_layers = layer_weights(config, "style_layers")
     content_layers = layer_weights(config, "content_layers")
     content_tensor, style_tensors = load_inputs(config, content, styles)
@@ -200,7 +203,13 @@ def execute(
     content_tensor = content_tensor.to(device)
     style_tensors = [t.to(device) for t in style_tensors]
     objective = build_objective(
-        registry, config, extractor, content_tensor, style_tensors, style_layers, content_layers
+        registry,
+        config,
+        execution.features(extractor, compiled=False),
+        content_tensor,
+        style_tensors,
+        style_layers,
+        content_layers,
     )
 
     generator = torch.Generator().manual_seed(int(config.seed))
@@ -219,12 +228,13 @@ def execute(
         styles=style_tensors,
         weights=backbone.weights,
         tags={f"plugin.{group}": str(config[group].name) for group in PLUGIN_GROUPS}
-        | {"weights": backbone.weights, "device": str(device)},
+        | {"weights": backbone.weights, "device": str(device), "precision": execution.precision},
+        execution=execution,
     )
     registry.hook.nstx_run_start(run=run)
     status, error, result = "FAILED", None, None
     try:
-        losses = optimize(run, registry, extractor, objective, image, optimizer)
+        losses = optimize(run, registry, execution.features(extractor), objective, image, optimizer)
         final = images.to_pil(image)
         saved = images.save_png(final, out / "stylized.png") if out is not None else None
         result = Result(
@@ -245,7 +255,7 @@ def execute(
 def optimize(
     run: Run,
     registry: Registry,
-    extractor: FeatureExtractor,
+    extractor: Features,
     objective: Objective,
     image: Tensor,
     optimizer: Any,

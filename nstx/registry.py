@@ -32,6 +32,7 @@ DEFAULT_PLUGINS = {
     "inits": "nstx.plugins.inits",
     "progress": "nstx.progress:progress_bar",
     "snapshots": "nstx.snapshots:snapshots",
+    "tracking": "nstx.tracking:tracker",
 }
 
 PLUGINS_DIR_ENV = "NSTX_PLUGINS_DIR"

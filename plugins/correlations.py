@@ -23,8 +23,10 @@ def flatten(features: Tensor) -> Tensor:
 
 
 def outer(f: Tensor) -> Tensor:
-    """F Fᵀ / M, batched."""
-    return f @ f.mT / f.shape[-1]
+    """F Fᵀ / M, batched (nstx.ops: one matrix product in the backward pass, not two)."""
+    from nstx import ops
+
+    return ops.outer(f)
 
 
 class Gram:

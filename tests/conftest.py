@@ -1,12 +1,13 @@
-"""Shared fixtures: tiny generated content and style images."""
+"""Shared fixtures: tiny generated images, a throwaway MLflow store, the ``nstx`` command."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.support import gradient_image
+from tests.support import FAST, Cli, Store, cli_args, gradient_image
 
 
 @pytest.fixture
@@ -21,6 +22,36 @@ def style_path(tmp_path: Path) -> Path:
     path = tmp_path / "style.png"
     gradient_image((40, 40), seed=2).save(path)
     return path
+
+
+@pytest.fixture(scope="session")
+def mlflow_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty MLflow SQLite store, created once: creating the tables takes seconds."""
+    from mlflow import MlflowClient
+
+    from nstx.tracking import quiet_startup
+
+    path = tmp_path_factory.mktemp("mlflow-template") / "mlflow.db"
+
+    with quiet_startup():
+        MlflowClient(f"sqlite:///{path}").search_experiments()
+    return path
+
+
+@pytest.fixture
+def mlflow_store(tmp_path: Path, mlflow_template: Path, monkeypatch: pytest.MonkeyPatch) -> Store:
+    """A fresh MLflow store in ``tmp_path``, set as $MLFLOW_TRACKING_URI for this test and its children."""
+    path = tmp_path / "mlflow.db"
+    shutil.copyfile(mlflow_template, path)
+    uri = f"sqlite:///{path}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    return Store(uri)
+
+
+@pytest.fixture
+def nstx_cli(tmp_path: Path, content_path: Path, style_path: Path) -> Cli:
+    """The installed ``nstx`` command, run in ``tmp_path`` on the tiny test images."""
+    return Cli(tmp_path, [f"content={content_path}", f"style={style_path}", *cli_args(FAST)])
 
 
 @pytest.fixture

@@ -1,16 +1,22 @@
-"""Helpers shared by the tests: fast run options and tiny generated images."""
+"""Helpers shared by the tests: fast run options, tiny generated images, the CLI and its store."""
 
 from __future__ import annotations
 
-import os
 import random
 import subprocess
 import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 
 FAST = {"weights": "random", "device": "cpu", "image_size": 32, "iterations": 2}
+
+# The console script installed next to this interpreter: the real command users run.
+NSTX = Path(sys.executable).with_name("nstx")
+NSTX_FEATURES = Path(sys.executable).with_name("nstx-features")
 
 
 def gradient_image(size: tuple[int, int], seed: int = 0, mode: str = "RGB") -> Image.Image:
@@ -26,12 +32,48 @@ def gradient_image(size: tuple[int, int], seed: int = 0, mode: str = "RGB") -> I
     return image.convert(mode)
 
 
-# The same tiny run as FAST, as command-line overrides, with no MLflow store.
-TINY_CLI = ["image_size=32", "iterations=2", "weights=random", "device=cpu", "tracking.enabled=false"]
+def cli_args(options: Mapping[str, Any]) -> list[str]:
+    """``{"a": 1}`` -> ``["a=1"]``: options as Hydra overrides."""
+    return [f"{key}={value}" for key, value in options.items()]
 
 
-def run_script(name: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """Run console script ``name`` (installed next to this Python) in ``cwd``, MLflow store there."""
-    script = Path(sys.executable).parent / name
-    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{cwd / 'mlflow.db'}"}
-    return subprocess.run([str(script), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+@dataclass
+class Cli:
+    """Runs ``nstx`` in ``cwd`` with ``args`` (flags such as ``-m`` first) then ``base`` overrides."""
+
+    cwd: Path
+    base: list[str]
+
+    def __call__(self, *args: str, timeout: float = 300, **popen: Any) -> subprocess.CompletedProcess:
+        command = [str(NSTX), *args, *self.base]
+        return subprocess.run(command, cwd=self.cwd, capture_output=True, text=True, timeout=timeout, **popen)
+
+    def without(self, key: str) -> Cli:
+        """The same command without the base override of ``key`` (for a test that sets it)."""
+        return Cli(self.cwd, [arg for arg in self.base if not arg.startswith(f"{key}=")])
+
+
+class Store:
+    """Read access to a test's MLflow store."""
+
+    def __init__(self, uri: str) -> None:
+        from mlflow import MlflowClient
+
+        self.uri = uri
+        self.client = MlflowClient(uri)
+
+    def runs(self, experiment: str = "nstx") -> list[Any]:
+        found = self.client.get_experiment_by_name(experiment)
+        return [] if found is None else self.client.search_runs([found.experiment_id])
+
+    def sweep(self) -> tuple[Any, list[Any]]:
+        """The one parent run and its children."""
+        runs = self.runs()
+        parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+        assert len(parents) == 1, [r.info.run_name for r in parents]
+        children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parents[0].info.run_id]
+        assert len(children) == len(runs) - 1
+        return parents[0], children
+
+    def artifacts(self, run: Any, path: str | None = None) -> set[str]:
+        return {entry.path for entry in self.client.list_artifacts(run.info.run_id, path)}

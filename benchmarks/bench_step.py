@@ -1,0 +1,13 @@
+"""Seconds per optimizer step against the hardware floor (the ``nstx-bench`` command).
+
+    python benchmarks/bench_step.py --sizes 128 256 512 --json bench.json
+
+See nstx/benchmark.py for what is measured and docs/performance.md for results.
+"""
+
+import sys
+
+from nstx.benchmark import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,313 @@
+"""``nstx-bench``: nstx's seconds per optimizer step against the hardware floor.
+
+The floor of one step is a forward pass of the frozen backbone up to the deepest layer in
+use plus the backward pass to the input image: the work no implementation can skip. It
+uses the very modules the run uses (same weights, truncation, memory format, precision).
+
+Everything runs in one process. nstx steps are timed through the real engine
+(:func:`nstx.api.run`) by a lifecycle plugin, which runs one floor pass after every nstx
+step: floor and nstx alternate, so background load on a shared machine hits both alike,
+and the medians are compared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import platform
+import re
+import statistics
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nstx.hookspecs import hookimpl
+
+SIZES = (128, 256, 512)
+LARGE = 1024
+OPTIMIZERS = ("lbfgs", "adam")
+
+
+@dataclass
+class Row:
+    """One measured (size, optimizer): medians in seconds, samples, peak memory.
+
+    ``ratio`` is the median over steps of (nstx step / the floor pass right after it).
+    """
+
+    size: int
+    height: int
+    width: int
+    optimizer: str
+    floor_s: float
+    nstx_s: float
+    ratio: float
+    peak_memory_mb: float
+    floor_samples: list[float] = field(default_factory=list)
+    nstx_samples: list[float] = field(default_factory=list)
+    floor_contiguous_s: float | None = None
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="nstx-bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), help="image sides in pixels")
+    parser.add_argument("--large", action="store_true", help=f"also measure {LARGE} px")
+    parser.add_argument("--optimizers", nargs="+", default=list(OPTIMIZERS), help="optimizer plugins")
+    parser.add_argument("--steps", type=int, default=5, help="measured steps per run (median)")
+    parser.add_argument("--warmup", type=int, default=3, help="unmeasured steps first")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
+    parser.add_argument("--precision", default="fp32", help="fp32, bf16, fp16")
+    parser.add_argument("--compile", action="store_true", help="torch.compile the feature extractor")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    parser.add_argument(
+        "--weights", default="random", help="backbone weights (speed does not depend on them)"
+    )
+    parser.add_argument(
+        "--compare-formats", action="store_true", help="also time the floor in the contiguous (NCHW) format"
+    )
+    parser.add_argument("--json", type=Path, default=None, help="write the results as JSON here")
+    parser.add_argument("overrides", nargs="*", help="further config overrides, e.g. backbone=vgg16")
+    args = parser.parse_args(argv)
+    if args.large and LARGE not in args.sizes:
+        args.sizes.append(LARGE)
+    if args.steps < 1 or args.warmup < 0:
+        parser.error("--steps must be >= 1 and --warmup >= 0")
+    return args
+
+
+class PeakMemory:
+    """Peak resident memory on CPU (Linux: VmHWM, reset per run), peak allocated on CUDA."""
+
+    def __init__(self, device: Any) -> None:
+        self.device = device
+        self.kind = "cuda_max_memory_allocated" if device.type == "cuda" else "rss"
+
+    def reset(self) -> None:
+        import torch
+
+        if self.device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(self.device)
+            return
+        try:  # "5" resets the peak RSS (VmHWM) of this process
+            Path("/proc/self/clear_refs").write_text("5")
+        except OSError:
+            self.kind = "rss_process_peak"
+
+    def megabytes(self) -> float:
+        import torch
+
+        if self.device.type == "cuda":
+            return torch.cuda.max_memory_allocated(self.device) / 2**20
+        status = Path("/proc/self/status")
+        if status.exists():
+            match = re.search(r"VmHWM:\s+(\d+) kB", status.read_text())
+            if match:
+                return int(match.group(1)) / 1024
+        import resource
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak / 2**20 if sys.platform == "darwin" else peak / 1024
+
+
+class Interleaved:
+    """A lifecycle plugin that times every nstx step and runs one floor pass after each.
+
+    A step is timed from the end of this plugin's previous call to the start of this one,
+    so it covers the optimizer step, the engine's reporting and every other plugin's hooks.
+    """
+
+    def __init__(self, warmup: int, compare_formats: bool) -> None:
+        self.warmup = warmup
+        self.compare_formats = compare_formats
+        self.nstx: list[float] = []
+        self.floor: list[float] = []
+        self.floor_contiguous: list[float] = []
+        self.shape: tuple[int, int] = (0, 0)
+
+    @hookimpl
+    def nstx_run_start(self, run):
+        import torch
+
+        from nstx import engine, registry
+        from nstx.features import FeatureExtractor
+
+        self.device = run.device
+        backbone = engine.load_backbone(registry.default(), run.config, run.device)
+        layers = [
+            backbone.canonical(layer)
+            for key in ("style_layers", "content_layers")
+            for layer in engine.layer_weights(run.config, key)
+        ]
+        deepest = list(FeatureExtractor(backbone, layers).body._modules)[-1]
+        execution = run.execution
+        extractor = FeatureExtractor(backbone, [deepest])
+        self.passes = [(execution.features(extractor), deepest, self.floor)]
+        if self.compare_formats:
+            contiguous = copy.deepcopy(extractor).to(memory_format=torch.contiguous_format)
+            self.passes.append((execution.features(contiguous), deepest, self.floor_contiguous))
+        self.image = run.content.detach().clone().requires_grad_(True)
+        self.shape = tuple(run.content.shape[-2:])
+        self.left = self.now()
+
+    @hookimpl(trylast=True)
+    def nstx_step(self, step):
+        self.nstx.append(self.now() - self.left)
+        # The last warm-up step warms the floor passes too (a compiled floor compiles there).
+        for features, deepest, samples in self.passes if step >= self.warmup else ():
+            started = self.now()
+            self.image.grad = None
+            out = features(self.image)[deepest]
+            out.backward(out.new_ones(()).expand_as(out))
+            if step > self.warmup:
+                samples.append(self.now() - started)
+        self.left = self.now()
+
+    def now(self) -> float:
+        import torch
+
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+        return time.perf_counter()
+
+
+def square_samples() -> tuple[Any, Any]:
+    """The bundled sample images, centre-cropped square so that every size is size x size."""
+    from nstx import images, samples
+
+    def square(path: Any) -> Any:
+        image = images.open_image(path, 10**9)
+        side = min(image.size)
+        left, top = (image.width - side) // 2, (image.height - side) // 2
+        return image.crop((left, top, left + side, top + side))
+
+    return square(samples.CONTENT), square(samples.STYLE)
+
+
+def measure(size: int, optimizer: str, args: argparse.Namespace, inputs: tuple[Any, Any]) -> Row:
+    """Run nstx for warm-up + measured steps at ``size`` with ``optimizer``, floor interleaved."""
+    from nstx import api, engine, registry
+
+    config = api.compose(
+        [f"optimizer={optimizer}", *args.overrides],
+        image_size=size,
+        iterations=args.warmup + args.steps,
+        weights=args.weights,
+        device=args.device,
+        precision=args.precision,
+        compile=args.compile,
+        log_every=1,
+        save_every=0,
+        tracking={"enabled": False},
+    )
+    timer = Interleaved(args.warmup, args.compare_formats)
+    memory = PeakMemory(engine.resolve_device(args.device))
+    reg = registry.default()
+    reg.register(timer, name=f"nstx-bench-{size}-{optimizer}")
+    memory.reset()
+    try:
+        api.run(config, content=inputs[0], style=inputs[1])
+    finally:
+        reg.pm.unregister(timer)
+    peak = memory.megabytes()
+    nstx, floor = timer.nstx[args.warmup :], timer.floor
+    return Row(
+        size=size,
+        height=timer.shape[0],
+        width=timer.shape[1],
+        optimizer=optimizer,
+        floor_s=statistics.median(floor),
+        nstx_s=statistics.median(nstx),
+        ratio=statistics.median(n / f for n, f in zip(nstx, floor, strict=True)),
+        peak_memory_mb=peak,
+        floor_samples=floor,
+        nstx_samples=nstx,
+        floor_contiguous_s=statistics.median(timer.floor_contiguous) if args.compare_formats else None,
+    )
+
+
+def machine(device: Any, threads: int) -> dict[str, Any]:
+    import torch
+
+    info = {
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "cpu": cpu_name(),
+        "cpu_count": os.cpu_count(),
+        "torch_threads": threads,
+        "device": str(device),
+    }
+    if device.type == "cuda":
+        info["gpu"] = torch.cuda.get_device_name(device)
+    return info
+
+
+def cpu_name() -> str:
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        match = re.search(r"model name\s*:\s*(.+)", cpuinfo.read_text())
+        if match:
+            return match.group(1).strip()
+    return platform.processor() or "unknown"
+
+
+def table(rows: list[Row], memory_kind: str) -> str:
+    """The results as a Markdown table."""
+    memory = "peak GPU MB" if memory_kind.startswith("cuda") else "peak RSS MB"
+    header = ["size", "optimizer", "floor s/step", "nstx s/step", "nstx/floor", memory]
+    contiguous = any(row.floor_contiguous_s is not None for row in rows)
+    if contiguous:
+        header.insert(3, "floor NCHW s/step")
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in rows:
+        cells = [
+            f"{row.height}x{row.width}",
+            row.optimizer,
+            f"{row.floor_s:.3f}",
+            f"{row.nstx_s:.3f}",
+            f"{row.ratio:.2f}",
+            f"{row.peak_memory_mb:.0f}",
+        ]
+        if contiguous:
+            cells.insert(3, f"{row.floor_contiguous_s:.3f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    import torch
+
+    from nstx import engine
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    threads = torch.get_num_threads()
+    device = engine.resolve_device(args.device)
+    inputs = square_samples()
+    rows = [measure(size, optimizer, args, inputs) for size in args.sizes for optimizer in args.optimizers]
+    memory_kind = PeakMemory(device).kind
+    command = "nstx-bench " + " ".join(sys.argv[1:] if argv is None else argv)
+    print(f"{command}\n{machine(device, threads)}\n")
+    print(table(rows, memory_kind))
+    if args.json is not None:
+        report = {
+            "command": command,
+            "machine": machine(device, threads),
+            "settings": {
+                "precision": args.precision,
+                "compile": args.compile,
+                "weights": args.weights,
+                "warmup": args.warmup,
+                "steps": args.steps,
+                "overrides": args.overrides,
+                "memory": memory_kind,
+            },
+            "results": [asdict(row) for row in rows],
+        }
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+    return 0

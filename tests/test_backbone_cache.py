@@ -1,0 +1,21 @@
+"""Sweeps reuse the backbone: one build and one weights load per configuration and process."""
+
+import nstx
+from nstx import engine, weights
+from tests.support import FAST
+
+
+def test_backbone_is_built_once_per_backbone_weights_pooling_device(monkeypatch, content_path, style_path):
+    loads = []
+    resolve = weights.resolve
+    monkeypatch.setattr(weights, "resolve", lambda *args: loads.append(args) or resolve(*args))
+    monkeypatch.setattr(engine, "_backbones", {})
+
+    nstx.stylize(content_path, style_path, **FAST)
+    nstx.stylize(content_path, style_path, **FAST, correlation="covariance", style_layers="late")
+    assert len(loads) == 1
+    assert len(engine._backbones) == 1
+
+    nstx.stylize(content_path, style_path, **FAST, pooling="avg")
+    assert len(loads) == 2
+    assert len(engine._backbones) == 2

@@ -1,0 +1,32 @@
+"""The benchmark runs end to end on a tiny size and reports every field it promises."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+SCRIPT = Path(__file__).parents[1] / "benchmarks" / "bench_step.py"
+
+
+def test_benchmark_at_64px_writes_table_and_json(tmp_path):
+    out = tmp_path / "bench.json"
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "--sizes", "64", "--steps", "2", "--warmup", "1", "--json", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(out.read_text())
+    assert report["machine"]["torch_threads"] >= 1
+    assert report["settings"]["memory"] in ("rss", "rss_process_peak")
+    rows = report["results"]
+    assert [(r["size"], r["height"], r["width"], r["optimizer"]) for r in rows] == [
+        (64, 64, 64, "lbfgs"),
+        (64, 64, 64, "adam"),
+    ]
+    for row in rows:
+        assert len(row["nstx_samples"]) == len(row["floor_samples"]) == 2
+        assert row["floor_s"] > 0 and row["nstx_s"] > 0
+        assert row["ratio"] > 0 and row["peak_memory_mb"] > 0
+        assert f"| 64x64 | {row['optimizer']} | {row['floor_s']:.3f} | {row['nstx_s']:.3f} |" in done.stdout

@@ -1,0 +1,90 @@
+"""precision and compile: accepted everywhere, applied where they pay off, else one log line."""
+
+import logging
+
+import pytest
+import torch
+
+import nstx
+from nstx import engine, registry
+from nstx.errors import InputError
+from nstx.execution import Execution, reduced_precision_pays_off
+from nstx.features import FeatureExtractor
+from nstx.hookspecs import hookimpl
+from tests.support import FAST
+
+CPU = torch.device("cpu")
+
+
+class RunRecorder:
+    @hookimpl
+    def nstx_run_start(self, run):
+        self.execution = run.execution
+
+
+@pytest.fixture
+def recorder():
+    plugin = RunRecorder()
+    registry.default().register(plugin)
+    yield plugin
+    registry.default().pm.unregister(plugin)
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ({"precision": "fp16"}, "precision=fp16 brings no speed-up on cpu; running in fp32"),
+        ({"compile": True}, "compile=true does not pay off on cpu; running the extractor eager"),
+    ],
+)
+def test_cpu_falls_back_with_one_line(option, message, recorder, caplog, content_path, style_path):
+    with caplog.at_level(logging.WARNING, logger="nstx.execution"):
+        image = nstx.stylize(content_path, style_path, **FAST, **option)
+    assert image.size == (32, 27)
+    assert [r.getMessage() for r in caplog.records if r.name == "nstx.execution"] == [message]
+    assert recorder.execution == Execution(CPU, "fp32", False)
+
+
+def test_bf16_on_cpu_applies_only_with_native_bf16(recorder, caplog, content_path, style_path):
+    with caplog.at_level(logging.WARNING, logger="nstx.execution"):
+        nstx.stylize(content_path, style_path, **FAST, precision="bf16")
+    lines = [r.getMessage() for r in caplog.records if r.name == "nstx.execution"]
+    if reduced_precision_pays_off("bf16", CPU):
+        assert recorder.execution.precision == "bf16" and lines == []
+    else:
+        assert recorder.execution.precision == "fp32" and len(lines) == 1
+
+
+@pytest.mark.parametrize(
+    ("option", "accepted"),
+    [({"precision": "fp8"}, "fp32, bf16, fp16"), ({"compile": "yes"}, "true or false")],
+)
+def test_bad_values_are_input_errors(option, accepted, content_path, style_path):
+    with pytest.raises(InputError, match=accepted):
+        nstx.stylize(content_path, style_path, **FAST, **option)
+
+
+def test_reduced_precision_features_with_fp32_losses_and_gradients(content_path, style_path):
+    cfg = nstx.compose(**FAST)
+    reg = registry.default()
+    backbone = engine.load_backbone(reg, cfg, CPU)
+    extractor = FeatureExtractor(backbone, ["relu1_1", "relu2_1", "relu4_2"])
+    features = Execution(CPU, "bf16").features(extractor)
+    content, styles = engine.load_inputs(cfg, content_path, style_path)
+    objective = engine.build_objective(
+        reg, cfg, features, content, styles, {"relu1_1": 1.0, "relu2_1": 1.0}, {"relu4_2": 1.0}
+    )
+    image = content.clone().requires_grad_(True)
+    out = features(image)
+    assert {f.dtype for f in out.values()} == {torch.bfloat16}
+    losses = objective(out, image)
+    assert {loss.dtype for loss in losses.values()} == {torch.float32}
+    assert all(term.target.dtype == torch.float32 for term in objective.style_terms.values())
+    losses["total"].backward()
+    assert image.grad.dtype == torch.float32 and image.grad.abs().sum() > 0
+
+
+def test_backbone_weights_are_channels_last_on_cpu():
+    backbone = engine.load_backbone(registry.default(), nstx.compose(**FAST), CPU)
+    convs = [m for m in backbone.layers if isinstance(m, torch.nn.Conv2d)]
+    assert convs and all(c.weight.is_contiguous(memory_format=torch.channels_last) for c in convs)

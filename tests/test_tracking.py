@@ -1,0 +1,85 @@
+"""The MLflow tracker in-process: what a run records, step by step, and how it ends."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+import nstx
+from nstx import registry
+from nstx.hookspecs import hookimpl
+from nstx.tracking import flatten
+from tests.support import FAST
+
+
+def tracked(experiment: str, **tracking):
+    return {"tracking": {"enabled": True, "experiment": experiment, **tracking}}
+
+
+def test_every_step_is_logged_and_images_follow_image_every(mlflow_store, content_path, style_path):
+    nstx.stylize(content_path, style_path, **{**FAST, "iterations": 3}, **tracked("api", image_every=2))
+    (run,) = mlflow_store.runs("api")
+    client, run_id = mlflow_store.client, run.info.run_id
+
+    assert run.info.status == "FINISHED"
+    for key in ("loss/total", "loss/content", "loss/style", "loss/style/relu3_1", "time/step_s"):
+        assert [m.step for m in client.get_metric_history(run_id, key)] == [1, 2, 3], key
+    assert [m.value for m in client.get_metric_history(run_id, "loss/tv")] == [0.0] * 3  # tv_weight=0
+    total = client.get_metric_history(run_id, "loss/total")[-1].value
+    parts = sum(run.data.metrics[k] for k in ("loss/content", "loss/style", "loss/tv"))
+    assert total == pytest.approx(parts, rel=1e-5)
+
+    images = mlflow_store.artifacts(run, "images")
+    logged_steps = {int(path.split("+step+")[1].split("+")[0]) for path in images if path.endswith(".png")}
+    assert logged_steps == {2, 3}  # every 2 steps, and the last one
+    assert "stylized.png" in mlflow_store.artifacts(run)
+    assert run.data.params["tracking.image_every"] == "2"
+    assert run.data.params["style_layers.relu1_1"] == "1.0"
+    assert run.data.params["correlation.name"] == "gram"
+
+
+class FailingStep:
+    @hookimpl(tryfirst=True)
+    def nstx_step(self, step):
+        raise RuntimeError(f"boom at step {step}")
+
+
+def test_a_run_that_fails_mid_way_ends_failed_with_its_error(mlflow_store, content_path, style_path):
+    plugin = FailingStep()
+    registry.default().register(plugin)
+    try:
+        with pytest.raises(RuntimeError, match="boom"):
+            nstx.stylize(content_path, style_path, **FAST, **tracked("failing"))
+    finally:
+        registry.default().pm.unregister(plugin)
+    (run,) = mlflow_store.runs("failing")
+    assert run.info.status == "FAILED"
+    assert run.data.tags["nstx.error"] == "RuntimeError: boom at step 1"
+    assert "stylized.png" not in mlflow_store.artifacts(run)
+
+
+def test_tracking_disabled_records_nothing(mlflow_store, content_path, style_path):
+    nstx.stylize(content_path, style_path, **FAST)  # the Python API tracks only when asked
+    assert mlflow_store.runs() == []
+
+
+def test_params_are_the_config_flattened_to_dotted_keys():
+    config = {"correlation": {"name": "gram"}, "style_layers": {"relu1_1": 0.8}, "empty": {}, "seed": None}
+    assert flatten(config) == {
+        "correlation.name": "gram",
+        "style_layers.relu1_1": "0.8",
+        "empty": "{}",
+        "seed": "None",
+    }
+
+
+def test_cli_start_up_imports_neither_torch_nor_mlflow():
+    code = (
+        "import sys; from nstx import cli, registry, sweep; "
+        "from nstx.configstore import store_plugin_configs; store_plugin_configs(registry.default()); "
+        "print(sorted(m for m in ('torch', 'mlflow', 'torchvision') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
