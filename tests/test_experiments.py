@@ -12,8 +12,10 @@ from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from nstx.plugins import style_costs
 from omegaconf import OmegaConf
+from PIL import Image
 
-from tests.support import TINY_CLI, run_script
+from nstx.grid import Tile, comparison_grid
+from tests.support import Cli
 
 EXPERIMENTS = sorted(
     p.name.removesuffix(".yaml") for p in files("nstx.conf").joinpath("experiment").iterdir()
@@ -59,7 +61,7 @@ def test_every_experiment_config_is_covered():
 
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
 def test_cli_composes_experiment(experiment, tmp_path):
-    done = run_script("nstx", f"+experiment={experiment}", "--cfg", "job", cwd=tmp_path)
+    done = Cli(tmp_path, [])(f"+experiment={experiment}", "--cfg", "job")
     assert done.returncode == 0, done.stderr
     assert yaml.safe_load(done.stdout)["style_layers"]
 
@@ -99,25 +101,28 @@ def test_content_style_ratio_spans_four_orders_of_magnitude():
 
 
 @pytest.mark.parametrize("experiment", ["layer_depth", "correlation"])
-def test_experiment_runs_end_to_end(experiment, tmp_path, content_path, style_path):
-    sweep = tmp_path / "sweep"
-    done = run_script(
-        "nstx",
-        "-m",
-        f"+experiment={experiment}",
-        f"content={content_path}",
-        f"style={style_path}",
-        f"hydra.sweep.dir={sweep}",
-        *TINY_CLI,
-        cwd=tmp_path,
-    )
+def test_experiment_runs_end_to_end_with_its_grid(experiment, nstx_cli, mlflow_store):
+    done = nstx_cli("-m", f"+experiment={experiment}")
     assert done.returncode == 0, done.stderr
     key, values = SWEEPS[experiment]
-    jobs = sorted(p for p in sweep.iterdir() if p.is_dir() and p.name.isdigit())
-    assert len(jobs) == len(values)
-    for job, value in zip(jobs, values, strict=True):
-        assert (job / "stylized.png").is_file()
-        assert f"{key}={value}" in yaml.safe_load((job / ".hydra" / "overrides.yaml").read_text())
+    parent, children = mlflow_store.sweep()
+    assert parent.info.status == "FINISHED"
+    assert parent.info.run_name == f"{key}={','.join(values)}"
+    assert sorted(child.info.run_name for child in children) == sorted(f"{key}={value}" for value in values)
+    assert all(child.info.status == "FINISHED" for child in children)
+    assert "comparison_grid.png" in mlflow_store.artifacts(parent)
+    sweep = nstx_cli.cwd / parent.data.tags["nstx.output_dir"]
+    assert sweep.parts[-3:-1] == ("multirun", experiment)
+    tiles = []
+    for job in sweep.glob("*/stylized.png"):
+        overrides = dict(
+            o.split("=", 1) for o in yaml.safe_load((job.parent / ".hydra" / "overrides.yaml").read_text())
+        )
+        tiles.append(Tile({key: overrides[key]}, Image.open(job).convert("RGB")))
+    assert len(tiles) == len(values)
+    # The grid is one row laid out along the swept axis, in sweep order.
+    with Image.open(sweep / "comparison_grid.png") as grid:
+        assert grid.convert("RGB").tobytes() == comparison_grid(tiles, {key: values}).tobytes()
 
 
 def test_sweep_dir_is_named_after_the_experiment():
