@@ -80,25 +80,21 @@ def render(config: DictConfig, image: Any = None) -> Image.Image:
 
 
 def log_artifact(config: DictConfig, path: Path) -> None:
-    """Log the sheet and what made it as an MLflow run of its own."""
-    import mlflow
+    """Log the sheet, with the config that made it as params, as an MLflow run of its own."""
+    from nstx import tracking
 
-    if config.tracking.uri:
-        mlflow.set_tracking_uri(str(config.tracking.uri))
-    mlflow.set_experiment(str(config.tracking.experiment))
-    source = str(config.image or "sample")
-    with mlflow.start_run(run_name=f"features {Path(source).name}"):
-        mlflow.log_params(
-            {
-                "image": source,
-                "layers": ",".join(map(str, config.layers)),
-                "channels": int(config.channels),
-                "backbone.name": str(config.backbone.name),
-                "pooling.name": str(config.pooling.name),
-                "weights": str(config.weights),
-            }
-        )
-        mlflow.log_artifact(str(path))
+    client, experiment_id = tracking.open_experiment(config)
+    name = f"features {Path(str(config.image or 'sample')).name}"
+    run_id = client.create_run(
+        experiment_id, run_name=name, tags={"nstx.command": "nstx-features"}
+    ).info.run_id
+    try:
+        tracking.log_config(client, run_id, config)
+        client.log_artifact(run_id, str(path))
+    except BaseException:
+        client.set_terminated(run_id, "FAILED")
+        raise
+    client.set_terminated(run_id, "FINISHED")
 
 
 def write(config: DictConfig, output_dir: str | Path) -> Path:

@@ -1,9 +1,9 @@
 """Snapshots of a run's progress, as a plugin of the lifecycle hooks.
 
 With ``save_every=N`` the engine writes ``step_NNNNN.png`` into the run directory. At the end
-of the run this plugin writes ``progress.png``, the first and the last iteration side by
-side, and, when tracking is on, logs every snapshot to the active MLflow run as a step image
-(key ``snapshot``) plus the figure as an artifact.
+of the run this plugin writes ``progress.png``, the first and the last iteration side by side,
+and, when the run is tracked, logs every snapshot to its MLflow run as a step image (key
+``snapshot``, beside the tracker's ``stylized`` images) and the figure as an artifact.
 """
 
 from __future__ import annotations
@@ -71,22 +71,21 @@ class Snapshots:
             from nstx import images
 
             figure = images.save_png(progress_figure(first, last), run.output_dir / PROGRESS_NAME)
-        tracking = run.config.get("tracking")
-        if tracking is not None and tracking.get("enabled"):
-            log_to_mlflow(steps, figure)
+        log_to_mlflow(run, steps, figure)
 
 
-def log_to_mlflow(steps: list[tuple[int, Path]], figure: Path | None) -> None:
-    """Snapshots as step images and the progress figure as an artifact of the active run."""
-    import mlflow
+def log_to_mlflow(run: Run, steps: list[tuple[int, Path]], figure: Path | None) -> None:
+    """Snapshots as step images and the progress figure as an artifact of the run's MLflow run."""
+    from nstx.tracking import tracker
 
-    if mlflow.active_run() is None:
+    tracked = tracker.runs.get(id(run))
+    if tracked is None:
         return
     for step, path in steps:
         with Image.open(path) as image:
-            mlflow.log_image(image, key=SNAPSHOT_KEY, step=step)
+            tracked.client.log_image(tracked.run_id, image, key=SNAPSHOT_KEY, step=step)
     if figure is not None:
-        mlflow.log_artifact(str(figure))
+        tracked.client.log_artifact(tracked.run_id, str(figure))
 
 
 snapshots = Snapshots()

@@ -39,18 +39,20 @@ def cli_args(options: Mapping[str, Any]) -> list[str]:
 
 @dataclass
 class Cli:
-    """Runs ``nstx`` in ``cwd`` with ``args`` (flags such as ``-m`` first) then ``base`` overrides."""
+    """Runs ``nstx`` (or ``script``) in ``cwd`` with ``args`` (flags such as ``-m`` first) then
+    ``base`` overrides."""
 
     cwd: Path
     base: list[str]
+    script: Path = NSTX
 
     def __call__(self, *args: str, timeout: float = 300, **popen: Any) -> subprocess.CompletedProcess:
-        command = [str(NSTX), *args, *self.base]
+        command = [str(self.script), *args, *self.base]
         return subprocess.run(command, cwd=self.cwd, capture_output=True, text=True, timeout=timeout, **popen)
 
     def without(self, key: str) -> Cli:
         """The same command without the base override of ``key`` (for a test that sets it)."""
-        return Cli(self.cwd, [arg for arg in self.base if not arg.startswith(f"{key}=")])
+        return Cli(self.cwd, [arg for arg in self.base if not arg.startswith(f"{key}=")], self.script)
 
 
 class Store:

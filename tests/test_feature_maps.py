@@ -7,7 +7,7 @@ from PIL import Image
 
 from nstx.feature_maps import channel_tiles
 from nstx.montage import BACKGROUND
-from tests.support import run_script
+from tests.support import NSTX_FEATURES, Cli
 
 
 def runs(flags: list[bool]) -> int:
@@ -28,21 +28,22 @@ def tile_grid(path) -> tuple[int, int]:
     return rows, columns
 
 
-def test_sheet_has_a_tile_per_layer_and_channel(tmp_path, content_path):
-    done = run_script(
-        "nstx-features",
+def test_sheet_has_a_tile_per_layer_and_channel_and_is_tracked(tmp_path, content_path, mlflow_store):
+    done = Cli(tmp_path, [], NSTX_FEATURES)(
         f"image={content_path}",
         "layers=[relu1_1,relu3_1,block5_conv1]",
         "channels=4",
         "image_size=32",
         "tile_size=16",
         "weights=random",
-        "tracking.enabled=false",
         f"output={tmp_path / 'features.png'}",
-        cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr
     assert tile_grid(tmp_path / "features.png") == (3, 4)
+    (run,) = mlflow_store.runs()
+    assert run.info.status == "FINISHED"
+    assert "features.png" in mlflow_store.artifacts(run)
+    assert run.data.params["channels"] == "4" and run.data.params["backbone.name"] == "vgg19"
     assert not BACKGROUND[0] == BACKGROUND[1] == BACKGROUND[2]
 
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import pytest
-import yaml
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from PIL import Image
 
 import nstx
 from nstx.arguments import expand_image_sets, quote, rewrite_init_paths
 from nstx.errors import InputError
-from tests.support import FAST, TINY_CLI, gradient_image, run_script
+from tests.support import FAST, Cli, gradient_image
 
 
 def sweep_values(override: str) -> list[str]:
@@ -93,25 +92,24 @@ def test_init_image_without_path_is_refused(content_path, style_path):
         nstx.stylize(content_path, style_path, init="image", **FAST)
 
 
-def test_folders_give_one_job_per_pair(image_folders, tmp_path):
+def test_folders_give_one_tracked_run_per_pair(image_folders, nstx_cli, mlflow_store):
     content, style = image_folders
-    sweep = tmp_path / "sweep"
-    args = ["-m", f"content={content}", f"style={style}", f"hydra.sweep.dir={sweep}", *TINY_CLI]
-    done = run_script("nstx", *args, cwd=tmp_path)
+    done = nstx_cli.without("content").without("style")("-m", f"content={content}", f"style={style}")
     assert done.returncode == 0, done.stderr
-    pairs = set()
-    for job in sorted(p for p in sweep.iterdir() if p.is_dir()):
-        assert (job / "stylized.png").is_file()
-        config = yaml.safe_load((job / ".hydra" / "config.yaml").read_text())
-        pairs.add((config["content"], config["style"]))
-    assert pairs == {
-        (str(content / c), str(style / s)) for c in ("cat.png", "dog.jpg") for s in ("stars.png", "waves.png")
+    parent, children = mlflow_store.sweep()
+    pairs = {(c, s) for c in ("cat.png", "dog.jpg") for s in ("stars.png", "waves.png")}
+    expected = {f"content={content / c} style={style / s}" for c, s in pairs}
+    assert {child.info.run_name for child in children} == expected
+    assert {(child.data.params["content"], child.data.params["style"]) for child in children} == {
+        (str(content / c), str(style / s)) for c, s in pairs
     }
+    assert all(child.info.status == "FINISHED" for child in children)
+    assert "comparison_grid.png" in mlflow_store.artifacts(parent)
 
 
 def test_empty_folder_on_the_command_line(tmp_path):
     (tmp_path / "empty").mkdir()
-    done = run_script("nstx", "-m", "content=empty", cwd=tmp_path)
+    done = Cli(tmp_path, [])("-m", "content=empty")
     assert done.returncode != 0
     assert done.stderr.strip().splitlines() == [
         "nstx: error: content directory 'empty' holds no images "

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from PIL import Image
 
 import nstx
 from nstx.montage import montage
-from nstx.snapshots import PROGRESS_NAME, saved_steps
+from nstx.snapshots import PROGRESS_NAME, SNAPSHOT_KEY, saved_steps
 from tests.support import FAST
 
 
@@ -32,3 +34,18 @@ def test_no_snapshots_without_save_every(tmp_path, content_path, style_path):
     )
     nstx.api.run(config, output_dir=tmp_path / "run")
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["stylized.png"]
+
+
+def test_snapshots_reach_mlflow_as_step_images(nstx_cli, mlflow_store):
+    done = nstx_cli.without("iterations")("iterations=4", "save_every=2")
+    assert done.returncode == 0, done.stderr
+    (run,) = mlflow_store.runs()
+    assert PROGRESS_NAME in mlflow_store.artifacts(run)
+    logged = mlflow_store.artifacts(run, "images")
+    # MLflow names step images <key>+step+<step>+timestamp+...png
+    snapshot_steps = sorted(
+        int(match.group(1))
+        for path in logged
+        if (match := re.search(rf"{SNAPSHOT_KEY}\+step\+(\d+)\+.*\.png$", path))
+    )
+    assert snapshot_steps == [2, 4]
