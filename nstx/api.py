@@ -42,13 +42,15 @@ def compose(overrides: Sequence[str] = (), **options: Any) -> DictConfig:
     """The config ``nstx`` would run with: package defaults, Hydra overrides, then options.
 
     Options use the config's names: a plugin group takes a name (``correlation="covariance"``)
-    or a mapping with ``name`` and parameters; ``style_layers`` / ``content_layers`` take a
-    preset name or a layer -> weight mapping; other keys (dotted allowed) set values.
+    or a mapping with ``name`` and parameters (``init`` also takes a picture's path);
+    ``style_layers`` / ``content_layers`` take a preset name or a layer -> weight mapping;
+    other keys (dotted allowed) set values.
     """
     from hydra import compose as hydra_compose
     from hydra import initialize_config_module
 
     from nstx import registry
+    from nstx.arguments import rewrite_init_paths
     from nstx.config_errors import as_input_error
     from nstx.configstore import store_plugin_configs
 
@@ -64,6 +66,7 @@ def compose(overrides: Sequence[str] = (), **options: Any) -> DictConfig:
             values[key] = {k: v for k, v in value.items() if k != "name"}
         else:
             values[key] = value
+    group_overrides = rewrite_init_paths(group_overrides, registry.names("init"))
     try:
         with initialize_config_module(config_module="nstx.conf", version_base="1.3"):
             cfg = hydra_compose(config_name="config", overrides=group_overrides)

@@ -2,8 +2,10 @@
 
 Plugin directories are read from the arguments (``plugins_dir=...``) and from
 ``$NSTX_PLUGINS_DIR`` before Hydra composes the config, so a plugin dropped in a
-directory is selectable in the same command. Every error reaches :func:`main`, which
-reports it through :func:`nstx.failures.report` (one line and exit status 2 for bad input).
+directory is selectable in the same command. Image folders, globs and ``init=<picture>``
+are rewritten into plain overrides first (:mod:`nstx.arguments`). Every error reaches
+:func:`main`, which reports it through :func:`nstx.failures.report` (one line and exit
+status 2 for bad input).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from nstx import __version__, registry
+from nstx import __version__, arguments, registry
 from nstx.configstore import store_plugin_configs
 from nstx.failures import report, wants_traceback
 from nstx.signals import terminate_raises
@@ -67,6 +69,7 @@ def main() -> None:
             for directory in plugins_dirs_from(argv):
                 registry.load_plugins_dir(directory)
             store_plugin_configs(registry.default())
+            sys.argv[1:] = arguments.rewrite(argv, registry.names("init"))
             app()
     except SystemExit:
         raise

@@ -33,6 +33,7 @@ DEFAULT_PLUGINS = {
     "optimizers": "nstx.plugins.optimizers",
     "inits": "nstx.plugins.inits",
     "progress": "nstx.progress:progress_bar",
+    "snapshots": "nstx.snapshots:snapshots",
     "tracking": "nstx.tracking:tracker",
 }
 

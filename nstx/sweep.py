@@ -87,7 +87,10 @@ class SweepTracker(Callback):
             return
         from nstx import __version__
 
-        overrides = list(config.hydra.overrides.task)
+        # As Hydra's basic sweeper does: sweeps set in the config (an experiment preset's
+        # hydra.sweeper.params) first, then the command line's overrides.
+        params = OmegaConf.select(config, "hydra.sweeper.params") or {}
+        overrides = [f"{key}={value}" for key, value in params.items()] + list(config.hydra.overrides.task)
         self.axes = swept_axes(overrides)
         typed = parse_overrides(overrides)
         name = " ".join(f"{key}={typed[key]}" for key in self.axes) or "multirun"

@@ -1,4 +1,4 @@
-"""Starting images: white noise (Gatys), the content, or the style resized to the content."""
+"""Starting images: white noise (Gatys), the content, the style, or any picture, at the content's size."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ def nstx_register_init(register):
     register("noise", noise)
     register("content", content)
     register("style", style)
+    register("image", image)
 
 
 def noise(content: Tensor, style: Tensor, generator: Generator) -> Tensor:
@@ -34,3 +35,17 @@ def style(content: Tensor, style: Tensor, generator: Generator) -> Tensor:
     from torch.nn.functional import interpolate
 
     return interpolate(style, size=content.shape[-2:], mode="bicubic", antialias=True).clamp(0, 1)
+
+
+def image(content: Tensor, style: Tensor, generator: Generator, path: str | None = None) -> Tensor:
+    """A given picture (``init=photo.jpg`` or ``init=image init.path=photo.jpg``), resized to the content."""
+    from PIL import Image
+
+    from nstx import images
+    from nstx.errors import InputError
+
+    if not path:
+        raise InputError("init=image needs init.path=<image file> (or pass init=<image file>)")
+    height, width = content.shape[-2:]
+    picture = images.open_image(path).resize((width, height), Image.Resampling.LANCZOS)
+    return images.to_tensor(picture).to(content.device)

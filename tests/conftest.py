@@ -73,3 +73,15 @@ def registered() -> Iterator[Callable[[T], T]]:
     yield register
     for plugin in plugins:
         registry.default().pm.unregister(plugin)
+
+
+@pytest.fixture
+def image_folders(tmp_path: Path) -> tuple[Path, Path]:
+    """A folder of two content images and a folder of two style images (plus a stray text file)."""
+    content, style = tmp_path / "photos", tmp_path / "paintings"
+    for folder, names, seed in ((content, ("cat.png", "dog.jpg"), 3), (style, ("waves.png", "stars.png"), 5)):
+        folder.mkdir()
+        for offset, name in enumerate(names):
+            gradient_image((40, 32), seed=seed + offset).save(folder / name)
+    (content / "notes.txt").write_text("not an image")
+    return content, style

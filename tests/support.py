@@ -16,6 +16,7 @@ FAST = {"weights": "random", "device": "cpu", "image_size": 32, "iterations": 2}
 
 # The console script installed next to this interpreter: the real command users run.
 NSTX = Path(sys.executable).with_name("nstx")
+NSTX_FEATURES = Path(sys.executable).with_name("nstx-features")
 
 
 def gradient_image(size: tuple[int, int], seed: int = 0, mode: str = "RGB") -> Image.Image:
@@ -38,18 +39,20 @@ def cli_args(options: Mapping[str, Any]) -> list[str]:
 
 @dataclass
 class Cli:
-    """Runs ``nstx`` in ``cwd`` with ``args`` (flags such as ``-m`` first) then ``base`` overrides."""
+    """Runs ``nstx`` (or ``script``) in ``cwd`` with ``args`` (flags such as ``-m`` first) then
+    ``base`` overrides."""
 
     cwd: Path
     base: list[str]
+    script: Path = NSTX
 
     def __call__(self, *args: str, timeout: float = 300, **popen: Any) -> subprocess.CompletedProcess:
-        command = [str(NSTX), *args, *self.base]
+        command = [str(self.script), *args, *self.base]
         return subprocess.run(command, cwd=self.cwd, capture_output=True, text=True, timeout=timeout, **popen)
 
     def without(self, key: str) -> Cli:
         """The same command without the base override of ``key`` (for a test that sets it)."""
-        return Cli(self.cwd, [arg for arg in self.base if not arg.startswith(f"{key}=")])
+        return Cli(self.cwd, [arg for arg in self.base if not arg.startswith(f"{key}=")], self.script)
 
 
 class Store:
