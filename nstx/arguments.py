@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from nstx.errors import InputError
-from nstx.images import IMAGE_SUFFIXES
+from nstx.images import IMAGE_SUFFIXES, expand_directory
 
 IMAGE_SET_KEYS = ("content", "style")
 MULTIRUN_FLAGS = ("-m", "--multirun", "hydra.mode=MULTIRUN")
@@ -56,10 +56,7 @@ def images_in(key: str, value: str) -> list[str]:
     path = Path(value).expanduser()
     accepted = ", ".join(IMAGE_SUFFIXES)
     if path.is_dir():
-        found = sorted(str(path / p.name) for p in path.iterdir() if is_image_file(p))
-        if not found:
-            raise InputError(f"{key} directory {value!r} holds no images (accepted: {accepted})")
-        return found
+        return [str(path / p.name) for p in expand_directory(value, key)]
     if GLOB_CHARACTERS.search(value):
         found = sorted(p for p in glob.glob(str(path)) if is_image_file(Path(p)))
         if not found:

@@ -58,16 +58,21 @@ def open_image(source: ImageSource, max_pixels: int = MAX_PIXELS) -> Image.Image
         raise InputError(f"image {str(source)!r} cannot be decoded: {error}") from None
 
 
-def expand_directory(source: ImageSource) -> list[ImageSource]:
-    """``[source]``, or the images in ``source`` (sorted by name) when it is a directory."""
+def expand_directory(source: ImageSource, key: str = "style") -> list[ImageSource]:
+    """``[source]``, or the images in ``source`` (sorted by name) when it is a directory.
+
+    ``key`` names the setting in the error for a directory without images.
+    """
     if isinstance(source, Image.Image) or not Path(source).expanduser().is_dir():
         return [source]
     found = sorted(
-        path for path in Path(source).expanduser().iterdir() if path.suffix.lower() in IMAGE_SUFFIXES
+        path
+        for path in Path(source).expanduser().iterdir()
+        if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES
     )
     if not found:
         raise InputError(
-            f"directory {str(source)!r} has no images (accepted suffixes: {', '.join(IMAGE_SUFFIXES)})"
+            f"{key} directory {str(source)!r} holds no images (accepted: {', '.join(IMAGE_SUFFIXES)})"
         )
     return list(found)
 

@@ -93,7 +93,7 @@ CASES = {
         fixed(content="/nonexistent/content.png"), ("/nonexistent/content.png", "does not exist")
     ),
     "style_dir_without_images": Case(
-        file_at("empty_dir", lambda p: p.mkdir(), key="style"), ("empty_dir", "has no images", ".png")
+        file_at("empty_dir", lambda p: p.mkdir(), key="style"), ("empty_dir", "holds no images", ".png")
     ),
     "not_an_image": Case(
         file_at("notes.png", lambda p: p.write_text("hello")), ("notes.png", "not an image")
