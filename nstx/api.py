@@ -23,18 +23,19 @@ def run(
     output_dir: str | Path | None = None,
     content: Any = None,
     style: Any = None,
+    style_masks: Any = None,
 ) -> Any:
     """Run one style transfer from a composed config (as the CLI does).
 
-    ``content`` / ``style`` may pass images (PIL or paths) that replace the config's paths.
-    Returns a :class:`nstx.engine.Result`.
+    ``content`` / ``style`` / ``style_masks`` may pass images (PIL or paths) that replace
+    the config's paths. Returns a :class:`nstx.engine.Result`.
     """
     from nstx import engine, registry
 
     cfg = config if isinstance(config, DictConfig) else OmegaConf.create(dict(config))
     if cfg.get("plugins_dir"):
         registry.load_plugins_dir(cfg.plugins_dir)
-    return engine.execute(cfg, registry.default(), output_dir, content, style)
+    return engine.execute(cfg, registry.default(), output_dir, content, style, style_masks)
 
 
 def compose(overrides: Sequence[str] = (), **options: Any) -> DictConfig:
@@ -50,6 +51,7 @@ def compose(overrides: Sequence[str] = (), **options: Any) -> DictConfig:
 
     from nstx import registry
     from nstx.arguments import rewrite_init_paths
+    from nstx.config_errors import as_input_error
     from nstx.configstore import store_plugin_configs
 
     if options.get("plugins_dir"):
@@ -65,8 +67,14 @@ def compose(overrides: Sequence[str] = (), **options: Any) -> DictConfig:
         else:
             values[key] = value
     group_overrides = rewrite_init_paths(group_overrides, registry.names("init"))
-    with initialize_config_module(config_module="nstx.conf", version_base="1.3"):
-        cfg = hydra_compose(config_name="config", overrides=group_overrides)
+    try:
+        with initialize_config_module(config_module="nstx.conf", version_base="1.3"):
+            cfg = hydra_compose(config_name="config", overrides=group_overrides)
+    except Exception as error:
+        mistake = as_input_error(error)
+        if mistake is None:
+            raise
+        raise mistake from None
     for key, value in values.items():
         if key in LAYER_GROUPS:
             OmegaConf.update(cfg, key, dict(value), merge=False, force_add=True)
@@ -86,13 +94,20 @@ def stylize(
     """Re-render ``content`` in the style of ``style`` and return the image.
 
     ``options`` are config names (see :func:`compose`), e.g. ``iterations=50``,
-    ``image_size=128``, ``weights="random"``, ``correlation="covariance"``. Tracking is off
-    unless ``tracking={"enabled": True}`` is passed. ``output`` also saves the image as PNG.
+    ``image_size=128``, ``weights="random"``, ``correlation="covariance"``,
+    ``style_blend=[0.7, 0.3]``, ``color="luminance"``, ``scales=[256, 512]``,
+    ``style_masks=[...]`` (paths, PIL images or None). Tracking is off unless
+    ``tracking={"enabled": True}`` is passed. ``output`` also saves the image as PNG.
     """
     from nstx import images
 
     options.setdefault("tracking", {"enabled": False})
-    result = run(compose(**options), content=content, style=style)
+    masks = options.get("style_masks")
+    if masks is not None and not all(m is None or isinstance(m, str | os.PathLike) for m in masks):
+        options.pop("style_masks")  # images cannot live in a config; they go to the run directly
+    else:
+        masks = None
+    result = run(compose(**options), content=content, style=style, style_masks=masks)
     if output is not None:
         images.save_png(result.image, output)
     return result.image

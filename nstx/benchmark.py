@@ -36,7 +36,8 @@ OPTIMIZERS = ("lbfgs", "adam")
 class Row:
     """One measured (size, optimizer): medians in seconds, samples, peak memory.
 
-    ``ratio`` is the median over steps of (nstx step / the floor pass right after it).
+    ``ratio`` is the median over steps of (nstx step / the floor pass right after it), in
+    wall time; ``cpu_ratio`` the same in process CPU time.
     """
 
     size: int
@@ -46,9 +47,12 @@ class Row:
     floor_s: float
     nstx_s: float
     ratio: float
+    cpu_ratio: float
     peak_memory_mb: float
     floor_samples: list[float] = field(default_factory=list)
     nstx_samples: list[float] = field(default_factory=list)
+    floor_cpu_samples: list[float] = field(default_factory=list)
+    nstx_cpu_samples: list[float] = field(default_factory=list)
     floor_contiguous_s: float | None = None
 
 
@@ -70,7 +74,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--compare-formats", action="store_true", help="also time the floor in the contiguous (NCHW) format"
     )
     parser.add_argument("--json", type=Path, default=None, help="write the results as JSON here")
-    parser.add_argument("overrides", nargs="*", help="further config overrides, e.g. backbone=vgg16")
+    parser.add_argument(
+        "overrides", nargs="*", help="config overrides, e.g. backbone=vgg16 or tracking.enabled=true"
+    )
     args = parser.parse_args(argv)
     if args.large and LARGE not in args.sizes:
         args.sizes.append(LARGE)
@@ -118,14 +124,16 @@ class Interleaved:
 
     A step is timed from the end of this plugin's previous call to the start of this one,
     so it covers the optimizer step, the engine's reporting and every other plugin's hooks.
+    Samples are (wall seconds, process CPU seconds): CPU time is what load from other
+    processes disturbs least.
     """
 
     def __init__(self, warmup: int, compare_formats: bool) -> None:
         self.warmup = warmup
         self.compare_formats = compare_formats
-        self.nstx: list[float] = []
-        self.floor: list[float] = []
-        self.floor_contiguous: list[float] = []
+        self.nstx: list[tuple[float, float]] = []
+        self.floor: list[tuple[float, float]] = []
+        self.floor_contiguous: list[tuple[float, float]] = []
         self.shape: tuple[int, int] = (0, 0)
 
     @hookimpl
@@ -143,19 +151,19 @@ class Interleaved:
             for layer in engine.layer_weights(run.config, key)
         ]
         deepest = list(FeatureExtractor(backbone, layers).body._modules)[-1]
-        execution = run.execution
         extractor = FeatureExtractor(backbone, [deepest])
-        self.passes = [(execution.features(extractor), deepest, self.floor)]
+        self.passes = [(run.execution.features(extractor), deepest, self.floor)]
         if self.compare_formats:
             contiguous = copy.deepcopy(extractor).to(memory_format=torch.contiguous_format)
-            self.passes.append((execution.features(contiguous), deepest, self.floor_contiguous))
-        self.image = run.content.detach().clone().requires_grad_(True)
+            self.passes.append((run.execution.features(contiguous), deepest, self.floor_contiguous))
+        # Laid out like the engine's image: a contiguous fp32 leaf.
+        self.image = run.content.detach().clone().contiguous().requires_grad_(True)
         self.shape = tuple(run.content.shape[-2:])
         self.left = self.now()
 
     @hookimpl(trylast=True)
     def nstx_step(self, step):
-        self.nstx.append(self.now() - self.left)
+        self.nstx.append(self.since(self.left))
         # The last warm-up step warms the floor passes too (a compiled floor compiles there).
         for features, deepest, samples in self.passes if step >= self.warmup else ():
             started = self.now()
@@ -163,15 +171,19 @@ class Interleaved:
             out = features(self.image)[deepest]
             out.backward(out.new_ones(()).expand_as(out))
             if step > self.warmup:
-                samples.append(self.now() - started)
+                samples.append(self.since(started))
         self.left = self.now()
 
-    def now(self) -> float:
+    def now(self) -> tuple[float, float]:
         import torch
 
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)
-        return time.perf_counter()
+        return time.perf_counter(), time.process_time()
+
+    def since(self, start: tuple[float, float]) -> tuple[float, float]:
+        wall, cpu = self.now()
+        return wall - start[0], cpu - start[1]
 
 
 def square_samples() -> tuple[Any, Any]:
@@ -192,7 +204,8 @@ def measure(size: int, optimizer: str, args: argparse.Namespace, inputs: tuple[A
     from nstx import api, engine, registry
 
     config = api.compose(
-        [f"optimizer={optimizer}", *args.overrides],
+        # Tracking is off unless an override turns it on: the loop is measured, not MLflow.
+        ["tracking.enabled=false", f"optimizer={optimizer}", *args.overrides],
         image_size=size,
         iterations=args.warmup + args.steps,
         weights=args.weights,
@@ -201,7 +214,6 @@ def measure(size: int, optimizer: str, args: argparse.Namespace, inputs: tuple[A
         compile=args.compile,
         log_every=1,
         save_every=0,
-        tracking={"enabled": False},
     )
     timer = Interleaved(args.warmup, args.compare_formats)
     memory = PeakMemory(engine.resolve_device(args.device))
@@ -213,20 +225,31 @@ def measure(size: int, optimizer: str, args: argparse.Namespace, inputs: tuple[A
     finally:
         reg.pm.unregister(timer)
     peak = memory.megabytes()
-    nstx, floor = timer.nstx[args.warmup :], timer.floor
+    nstx_wall, nstx_cpu = map(list, zip(*timer.nstx[args.warmup :], strict=True))
+    floor_wall, floor_cpu = map(list, zip(*timer.floor, strict=True))
     return Row(
         size=size,
         height=timer.shape[0],
         width=timer.shape[1],
         optimizer=optimizer,
-        floor_s=statistics.median(floor),
-        nstx_s=statistics.median(nstx),
-        ratio=statistics.median(n / f for n, f in zip(nstx, floor, strict=True)),
+        floor_s=statistics.median(floor_wall),
+        nstx_s=statistics.median(nstx_wall),
+        ratio=paired_ratio(nstx_wall, floor_wall),
+        cpu_ratio=paired_ratio(nstx_cpu, floor_cpu),
         peak_memory_mb=peak,
-        floor_samples=floor,
-        nstx_samples=nstx,
-        floor_contiguous_s=statistics.median(timer.floor_contiguous) if args.compare_formats else None,
+        floor_samples=floor_wall,
+        nstx_samples=nstx_wall,
+        floor_cpu_samples=floor_cpu,
+        nstx_cpu_samples=nstx_cpu,
+        floor_contiguous_s=(
+            statistics.median(wall for wall, _ in timer.floor_contiguous) if args.compare_formats else None
+        ),
     )
+
+
+def paired_ratio(nstx: list[float], floor: list[float]) -> float:
+    """The median of each nstx step over the floor pass that followed it."""
+    return statistics.median(n / f for n, f in zip(nstx, floor, strict=True))
 
 
 def machine(device: Any, threads: int) -> dict[str, Any]:
@@ -258,7 +281,7 @@ def cpu_name() -> str:
 def table(rows: list[Row], memory_kind: str) -> str:
     """The results as a Markdown table."""
     memory = "peak GPU MB" if memory_kind.startswith("cuda") else "peak RSS MB"
-    header = ["size", "optimizer", "floor s/step", "nstx s/step", "nstx/floor", memory]
+    header = ["size", "optimizer", "floor s/step", "nstx s/step", "nstx/floor", "nstx/floor CPU time", memory]
     contiguous = any(row.floor_contiguous_s is not None for row in rows)
     if contiguous:
         header.insert(3, "floor NCHW s/step")
@@ -270,6 +293,7 @@ def table(rows: list[Row], memory_kind: str) -> str:
             f"{row.floor_s:.3f}",
             f"{row.nstx_s:.3f}",
             f"{row.ratio:.2f}",
+            f"{row.cpu_ratio:.2f}",
             f"{row.peak_memory_mb:.0f}",
         ]
         if contiguous:

@@ -3,22 +3,31 @@
 Plugin directories are read from the arguments (``plugins_dir=...``) and from
 ``$NSTX_PLUGINS_DIR`` before Hydra composes the config, so a plugin dropped in a
 directory is selectable in the same command. Image folders, globs and ``init=<picture>``
-are rewritten into plain overrides first (:mod:`nstx.arguments`).
+are rewritten into plain overrides first (:mod:`nstx.arguments`). Every error reaches
+:func:`main`, which reports it through :func:`nstx.failures.report` (one line and exit
+status 2 for bad input).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from nstx import arguments, registry
+from nstx import __version__, arguments, registry
 from nstx.configstore import store_plugin_configs
-from nstx.errors import InputError
+from nstx.failures import report, wants_traceback
+from nstx.signals import terminate_raises
 from nstx.sweep import end_sweep
+
+
+class JobFailed(BaseException):
+    """Carries a single run's error past Hydra's job wrapper, which would print it a second time."""
 
 
 def plugins_dirs_from(argv: Sequence[str]) -> list[str]:
@@ -32,25 +41,45 @@ def plugins_dirs_from(argv: Sequence[str]) -> list[str]:
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="config")
-def app(config: DictConfig) -> float:
+def app(config: DictConfig) -> float | list[float]:
     from nstx.api import run
+    from nstx.objective import objective_names, objective_value
 
-    result = run(config, output_dir=HydraConfig.get().runtime.output_dir)
-    return result.losses.get("total", float("nan"))
+    hydra_config = HydraConfig.get()
+    try:
+        objective = objective_names(config)
+        result = run(config, output_dir=hydra_config.runtime.output_dir)
+    except Exception as error:
+        if hydra_config.mode == RunMode.RUN:
+            raise JobFailed(error) from error
+        raise  # a multirun records the failed job and goes on with the others
+    return objective_value(objective, config, result.losses)
 
 
 def main() -> None:
     """The console script: load plugin dirs, register their config nodes, run the Hydra app."""
-    for directory in plugins_dirs_from(sys.argv[1:]):
-        registry.load_plugins_dir(directory)
-    store_plugin_configs(registry.default())
+    argv = sys.argv[1:]
+    if "--version" in argv:
+        print(f"nstx {__version__}")
+        return
+    full_error = os.environ.get("HYDRA_FULL_ERROR")
+    os.environ["HYDRA_FULL_ERROR"] = "1"  # let errors reach report() rather than Hydra's printer
     try:
-        sys.argv[1:] = arguments.rewrite(sys.argv[1:], registry.names("init"))
-    except InputError as error:
-        raise SystemExit(f"nstx: error: {error}") from None
-    try:
-        app()
-    except BaseException as error:
-        # Hydra skips on_multirun_end when a job fails or on Ctrl-C; the sweep's parent run still ends.
-        end_sweep(error)
+        with terminate_raises():
+            for directory in plugins_dirs_from(argv):
+                registry.load_plugins_dir(directory)
+            store_plugin_configs(registry.default())
+            sys.argv[1:] = arguments.rewrite(argv, registry.names("init"))
+            app()
+    except SystemExit:
         raise
+    except BaseException as error:
+        failure = error.__cause__ if isinstance(error, JobFailed) else error
+        # Hydra skips on_multirun_end when a job fails or on Ctrl-C; the sweep's parent run still ends.
+        end_sweep(failure)
+        sys.exit(report(failure, debug=wants_traceback(argv) or full_error is not None))
+    finally:
+        if full_error is None:
+            os.environ.pop("HYDRA_FULL_ERROR", None)
+        else:
+            os.environ["HYDRA_FULL_ERROR"] = full_error

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import math
+import platform
+import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,14 +18,19 @@ from omegaconf import DictConfig, OmegaConf
 from PIL import Image
 from torch import Tensor
 
-from nstx import images, samples
-from nstx.errors import InputError
+from nstx import color, images, masks, multiscale, samples
+from nstx.config_errors import as_input_error
+from nstx.errors import DivergedError, InputError, PluginError
 from nstx.execution import Execution, Features, memory_format
 from nstx.features import Backbone, FeatureExtractor
 from nstx.losses import Objective, StyleTerm
 from nstx.registry import Registry
+from nstx.signals import terminate_raises
 
 PLUGIN_GROUPS = ("backbone", "pooling", "correlation", "style_cost", "optimizer", "init")
+OUTPUT_FILE = "stylized.png"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -35,7 +44,10 @@ class Run:
     styles: list[Tensor]
     weights: str
     tags: dict[str, str] = field(default_factory=dict)
+    total_steps: int = 0
     execution: Execution | None = None
+    step: int = 0  # the last completed step
+    losses: dict[str, float] = field(default_factory=dict)  # the last reported breakdown
 
 
 @dataclass
@@ -77,7 +89,12 @@ def resolve_device(name: str) -> torch.device:
 def layer_weights(config: DictConfig, key: str) -> dict[str, float]:
     """A layer -> weight map from the config, validated: non-empty, finite, >= 0, not all 0."""
     node = config.get(key)
-    weights = {str(k): float(v) for k, v in (OmegaConf.to_container(node) or {}).items()}
+    if node is not None and not isinstance(node, DictConfig):
+        raise InputError(f"{key} must map layer names to weights, got {node!r}")
+    try:
+        weights = {str(k): float(v) for k, v in (node or {}).items()}
+    except (TypeError, ValueError):
+        raise InputError(f"{key} weights must be numbers, got {OmegaConf.to_container(node)}") from None
     if not weights or not any(weights.values()):
         raise InputError(f"{key} is empty or all zero ({weights}); give at least one layer a weight")
     bad = {k: v for k, v in weights.items() if not math.isfinite(v) or v < 0}
@@ -108,39 +125,92 @@ def load_backbone(registry: Registry, config: DictConfig, device: torch.device) 
     return _backbones[key]
 
 
-def load_inputs(
-    config: DictConfig,
-    content: Any = None,
-    styles: Any = None,
-) -> tuple[Tensor, list[Tensor]]:
-    """Content resized to ``image_size``; styles to ``image_size * style_scale``."""
+def open_inputs(
+    config: DictConfig, content: Any = None, styles: Any = None
+) -> tuple[Image.Image, list[Image.Image]]:
+    """The content and style images (arguments first, then the config, then the samples)."""
     limit = int(config.max_pixels)
-    size = int(config.image_size)
     content_image = images.open_image(
         content if content is not None else config.content or samples.CONTENT, limit
     )
     style_sources = styles if styles is not None else config.style or samples.STYLE
     if isinstance(style_sources, str | Path | Image.Image):
         style_sources = [style_sources]
+    style_sources = [path for source in style_sources for path in images.expand_directory(source)]
+    return content_image, [images.open_image(source, limit) for source in style_sources]
+
+
+def resize_inputs(
+    config: DictConfig, content: Image.Image, styles: Sequence[Image.Image], size: int
+) -> tuple[Tensor, list[Tensor]]:
+    """Content resized to ``size``; styles to ``size * style_scale``."""
     style_size = max(1, round(size * float(config.style_scale)))
-    content_tensor = images.to_tensor(images.resize_longest(content_image, size))
-    style_tensors = [
-        images.to_tensor(images.resize_longest(images.open_image(source, limit), style_size))
-        for source in style_sources
-    ]
+    content_tensor = images.to_tensor(images.resize_longest(content, size))
+    style_tensors = [images.to_tensor(images.resize_longest(style, style_size)) for style in styles]
     return content_tensor, style_tensors
+
+
+def load_inputs(
+    config: DictConfig,
+    content: Any = None,
+    styles: Any = None,
+) -> tuple[Tensor, list[Tensor]]:
+    """Content resized to ``image_size``; styles to ``image_size * style_scale``."""
+    content_image, style_images = open_inputs(config, content, styles)
+    return resize_inputs(config, content_image, style_images, int(config.image_size))
+
+
+def blend_weights(config: DictConfig, styles: int) -> list[float]:
+    """``style_blend`` normalised to sum 1 (equal weights when unset), one per style image."""
+    given = config.get("style_blend")
+    if given is None:
+        return [1.0 / styles] * styles
+    values = list(given) if not isinstance(given, int | float) else [given]
+    try:
+        weights = [float(value) for value in values]
+    except (TypeError, ValueError):
+        raise InputError(f"style_blend must be a list of numbers, got {given!r}") from None
+    if len(weights) != styles:
+        raise InputError(f"style_blend has {len(weights)} weights for {styles} style image(s)")
+    if any(not math.isfinite(w) or w < 0 for w in weights) or not sum(weights):
+        raise InputError(f"style_blend weights must be finite, >= 0 and not all 0, got {weights}")
+    return [w / sum(weights) for w in weights]
+
+
+def number(config: DictConfig, key: str, kind: type[int] | type[float] = float) -> float:
+    """``config[key]`` as a finite int or float, or an :class:`InputError` naming it."""
+    value = config[key]
+    accepted = "an integer" if kind is int else "a finite number"
+    try:
+        parsed = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{key} must be {accepted}, got {value!r}") from None
+    if isinstance(value, bool) or not math.isfinite(parsed) or (kind is int and not parsed.is_integer()):
+        raise InputError(f"{key} must be {accepted}, got {value!r}")
+    return kind(parsed)
 
 
 def validate(config: DictConfig) -> None:
     """Reject values no run can use before any work starts."""
-    if int(config.iterations) <= 0:
-        raise InputError(f"iterations must be a positive integer, got {config.iterations}")
-    for key in ("content_weight", "style_weight", "tv_weight", "style_scale", "image_size"):
-        value = float(config[key])
-        if not math.isfinite(value) or value < 0:
-            raise InputError(f"{key} must be finite and >= 0, got {config[key]}")
-    if float(config.style_scale) == 0 or int(config.image_size) <= 0:
-        raise InputError("image_size and style_scale must be > 0")
+    try:
+        OmegaConf.to_container(config, resolve=True)
+    except Exception as error:
+        mistake = as_input_error(error)
+        if mistake is None:
+            raise
+        raise mistake from None
+    for key in ("iterations", "image_size"):
+        if number(config, key, int) <= 0:
+            raise InputError(f"{key} must be a positive integer, got {config[key]!r}")
+    for key in ("seed", "log_every", "max_pixels"):
+        number(config, key, int)
+    for key in ("content_weight", "style_weight", "tv_weight", "tv_power"):
+        if number(config, key) < 0:
+            raise InputError(f"{key} must be finite and >= 0, got {config[key]!r}")
+    if number(config, "style_scale") <= 0:
+        raise InputError(f"style_scale must be finite and > 0, got {config.style_scale!r}")
+    if config.get("color", "none") not in color.MODES:
+        raise InputError(f"unknown color {config.color!r} (accepted: {', '.join(color.MODES)})")
 
 
 def build_objective(
@@ -151,17 +221,31 @@ def build_objective(
     styles: list[Tensor],
     style_layers: Mapping[str, float],
     content_layers: Mapping[str, float],
+    blend: Sequence[float] | None = None,
+    style_masks: Sequence[Tensor | None] | None = None,
 ) -> Objective:
-    """Compute content features and style targets once, without gradients."""
+    """Compute content features and style targets once, without gradients.
+
+    ``blend`` weighs the styles (equal by default); with ``style_masks`` (one per style,
+    at the content's size) each style is scored only inside its mask.
+    """
     correlation_cls, correlation_params = plugin(registry, "correlation", config.correlation)
     cost_cls, cost_params = plugin(registry, "style_cost", config.style_cost)
-    blend = [1.0 / len(styles)] * len(styles)
+    blend = list(blend) if blend is not None else [1.0 / len(styles)] * len(styles)
+
+    def new_cost() -> Any:
+        return cost_cls(correlation=correlation_cls(**correlation_params), **cost_params)
+
     with torch.no_grad():
         content_features = extractor(content)
         style_features = [extractor(style) for style in styles]
         terms = {}
         for layer, weight in style_layers.items():
-            cost = cost_cls(correlation=correlation_cls(**correlation_params), **cost_params)
+            if style_masks is None:
+                cost = new_cost()
+            else:
+                shape = content_features[layer].shape[-2:]
+                cost = masks.guided_cost(new_cost, style_masks, blend, shape)
             target = cost.prepare([f[layer].float() for f in style_features], blend)
             terms[layer] = StyleTerm(weight, cost, target)
         targets = {layer: content_features[layer].float() for layer in content_layers}
@@ -176,80 +260,230 @@ def build_objective(
     )
 
 
+def library_versions() -> dict[str, str]:
+    """The versions a result depends on, recorded with every run."""
+    import PIL
+    import torchvision
+
+    import nstx
+
+    return {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "torchvision": torchvision.__version__,
+        "pillow": PIL.__version__,
+        "nstx": nstx.__version__,
+    }
+
+
+def blame(registry: Registry, error: Exception) -> Exception:
+    """``error`` itself, or a :class:`PluginError` naming the plugin whose code raised it."""
+    if isinstance(error, InputError | PluginError | DivergedError):
+        return error
+    culprit = registry.culprit(error)
+    if culprit is None:
+        return error
+    return PluginError(f"{culprit} failed: {type(error).__name__}: {error}")
+
+
+@contextmanager
+def plugins_named(registry: Registry) -> Iterator[None]:
+    """Re-raise an error from plugin code as a :class:`PluginError` that names the plugin."""
+    try:
+        yield
+    except Exception as error:
+        named = blame(registry, error)
+        if named is error:
+            raise
+        raise named from error
+
+
 def execute(
     config: DictConfig,
     registry: Registry,
     output_dir: str | Path | None = None,
     content: Any = None,
     styles: Any = None,
+    style_masks: Any = None,
 ) -> Result:
-    """Run one style transfer described by ``config``; write outputs into ``output_dir``."""
+    """Run one style transfer described by ``config``; write outputs into ``output_dir``.
+
+    Runs every level of the coarse-to-fine plan (one level unless ``scales``/``octaves``
+    ask for more) as one run: one start and end event, steps numbered across levels.
+    Bad values raise :class:`InputError` before any work or output. Once the run has
+    started, divergence (:class:`DivergedError`) and Ctrl-C or SIGTERM
+    (``KeyboardInterrupt``) save the image reached so far and end the run FAILED or
+    KILLED; an error in plugin code is raised as a :class:`PluginError` naming the plugin.
+    """
     validate(config)
+    levels = multiscale.plan(config)
     device = resolve_device(str(config.device))
     execution = Execution.from_config(config, device)
     style_layers = layer_weights(config, "style_layers")
     content_layers = layer_weights(config, "content_layers")
-    content_tensor, style_tensors = load_inputs(config, content, styles)
-    backbone = load_backbone(registry, config, device)
-    style_layers = {backbone.canonical(k): v for k, v in style_layers.items()}
-    content_layers = {backbone.canonical(k): v for k, v in content_layers.items()}
-    extractor = FeatureExtractor(backbone, [*style_layers, *content_layers])
-    smallest = min(min(t.shape[-2:]) for t in [content_tensor, *style_tensors])
-    if smallest < extractor.min_size:
-        raise InputError(
-            f"image_size {config.image_size} gives a {smallest}px side, below the "
-            f"{extractor.min_size}px that layer {list(extractor.body._modules)[-1]} needs"
+    out = images.ensure_writable(output_dir) if output_dir is not None else None
+    with terminate_raises(), plugins_named(registry):
+        content_image, style_images = open_inputs(config, content, styles)
+        blend = blend_weights(config, len(style_images))
+        mask_images = masks.open_masks(
+            style_masks if style_masks is not None else config.get("style_masks"),
+            len(style_images),
+            int(config.max_pixels),
         )
-    content_tensor = content_tensor.to(device)
-    style_tensors = [t.to(device) for t in style_tensors]
-    objective = build_objective(
-        registry,
-        config,
-        execution.features(extractor, compiled=False),
-        content_tensor,
-        style_tensors,
-        style_layers,
-        content_layers,
-    )
+        backbone = load_backbone(registry, config, device)
+        style_layers = {backbone.canonical(k): v for k, v in style_layers.items()}
+        content_layers = {backbone.canonical(k): v for k, v in content_layers.items()}
+        extractor = FeatureExtractor(backbone, [*style_layers, *content_layers])
+        coarsest = resize_inputs(config, content_image, style_images, levels[0].size)
+        check_size(extractor, config, size_setting(config, levels[0].size), [coarsest[0], *coarsest[1]])
+        content_tensor, style_tensors = resize_inputs(config, content_image, style_images, levels[-1].size)
 
-    generator = torch.Generator().manual_seed(int(config.seed))
-    init, init_params = plugin(registry, "init", config.init)
-    image = init(content_tensor.cpu(), style_tensors[0].cpu(), generator, **init_params)
-    image = image.to(device).contiguous().requires_grad_(True)
-    make_optimizer, optimizer_params = plugin(registry, "optimizer", config.optimizer)
-    optimizer = make_optimizer([image], **optimizer_params)
+        seed = int(config.seed)
+        torch.manual_seed(seed)  # for plugins that draw from the global generators
+        random.seed(seed)
+        generator = torch.Generator().manual_seed(seed)
+        run = Run(
+            config=config,
+            output_dir=out,
+            device=device,
+            content=content_tensor.to(device),
+            styles=[t.to(device) for t in style_tensors],
+            weights=backbone.weights,
+            tags={f"plugin.{group}": str(config[group].name) for group in PLUGIN_GROUPS}
+            | {"weights": backbone.weights, "device": str(device), "precision": execution.precision}
+            | {"seed": str(seed)}
+            | {f"version.{name}": version for name, version in library_versions().items()},
+            execution=execution,
+            total_steps=sum(level.iterations for level in levels),
+        )
+        canvas = Canvas()
 
-    out = Path(output_dir) if output_dir is not None else None
-    run = Run(
-        config=config,
-        output_dir=out,
-        device=device,
-        content=content_tensor,
-        styles=style_tensors,
-        weights=backbone.weights,
-        tags={f"plugin.{group}": str(config[group].name) for group in PLUGIN_GROUPS}
-        | {"weights": backbone.weights, "device": str(device), "precision": execution.precision},
-        execution=execution,
-    )
-    registry.hook.nstx_run_start(run=run)
+        def loop() -> None:
+            features = execution.features(extractor)
+            for level in levels:
+                seen_content, seen_styles, level_masks, canvas.render = level_inputs(
+                    config, device, level.size, content_image, style_images, mask_images
+                )
+                objective = build_objective(
+                    registry,
+                    config,
+                    execution.features(extractor, compiled=False),
+                    seen_content,
+                    seen_styles,
+                    style_layers,
+                    content_layers,
+                    blend,
+                    level_masks,
+                )
+                if canvas.image is None:
+                    init, init_params = plugin(registry, "init", config.init)
+                    image = init(seen_content.cpu(), seen_styles[0].cpu(), generator, **init_params)
+                else:
+                    image = multiscale.upsample(canvas.image.detach(), seen_content.shape[-2:])
+                canvas.image = image.to(device).contiguous().requires_grad_(True)
+                make_optimizer, optimizer_params = plugin(registry, "optimizer", config.optimizer)
+                optimizer = make_optimizer([canvas.image], **optimizer_params)
+                steps = range(run.step + 1, run.step + level.iterations + 1)
+                optimize(run, registry, features, objective, canvas.image, optimizer, steps, canvas.render)
+
+        return track(run, registry, loop, canvas)
+
+
+@dataclass
+class Canvas:
+    """The image being optimised (one tensor per level) and how hooks and outputs see it."""
+
+    image: Tensor | None = None
+    render: color.Render = color.identity
+
+
+def track(run: Run, registry: Registry, loop: Callable[[], object], canvas: Canvas) -> Result:
+    """Call the lifecycle hooks around ``loop``; keep the image whichever way the run ends."""
     status, error, result = "FAILED", None, None
     try:
-        losses = optimize(run, registry, execution.features(extractor), objective, image, optimizer)
-        final = images.to_pil(image)
-        saved = images.save_png(final, out / "stylized.png") if out is not None else None
-        result = Result(
-            image=final, steps=int(config.iterations), losses=losses, weights=backbone.weights, output=saved
-        )
+        with plugins_named(registry):
+            registry.hook.nstx_run_start(run=run)
+            loop()
+        result = keep(run, canvas)
         status = "FINISHED"
         return result
     except KeyboardInterrupt as interrupt:
         status, error = "KILLED", interrupt
+        result = keep(run, canvas)
+        log.warning("interrupted after step %d; %s", run.step, saved_where(result))
         raise
-    except BaseException as failure:
+    except DivergedError as diverged:
+        error = diverged
+        result = keep(run, canvas)
+        log.error("%s; %s", diverged, saved_where(result))
+        raise
+    except Exception as failure:  # a plugin's error arrives already named
         error = failure
         raise
     finally:
         registry.hook.nstx_run_end(run=run, result=result, status=status, error=error)
+
+
+def size_setting(config: DictConfig, size: int) -> str:
+    """The setting that asked for the coarsest level's ``size``, as a user wrote it."""
+    if config.get("scales") is not None:
+        return f"scales[0] {size}"
+    if (config.get("octaves") or 1) > 1:
+        return f"image_size {config.image_size} with octaves {config.octaves} (coarsest level {size})"
+    return f"image_size {size}"
+
+
+def check_size(
+    extractor: FeatureExtractor, config: DictConfig, setting: str, tensors: Sequence[Tensor]
+) -> None:
+    """Refuse images too small for the deepest layer in use."""
+    smallest = min(min(t.shape[-2:]) for t in tensors)
+    if smallest < extractor.min_size:
+        raise InputError(
+            f"{setting} (style_scale {config.style_scale}) gives a {smallest}px side, below "
+            f"the {extractor.min_size}px that layer {list(extractor.body._modules)[-1]} needs"
+        )
+
+
+def level_inputs(
+    config: DictConfig,
+    device: torch.device,
+    size: int,
+    content: Image.Image,
+    styles: Sequence[Image.Image],
+    style_masks: Sequence[Image.Image | None] | None,
+) -> tuple[Tensor, list[Tensor], list[Tensor | None] | None, color.Render]:
+    """What one level optimises against, at longest side ``size``, on ``device``.
+
+    Returns the content and styles as the network sees them (after the colour mode),
+    the masks at the content's size, and how to render the optimised image.
+    """
+    content_tensor, style_tensors = resize_inputs(config, content, styles, size)
+    seen_content, seen_styles, render = color.preserve(
+        str(config.get("color", "none")), content_tensor.to(device), [t.to(device) for t in style_tensors]
+    )
+    level_masks = None
+    if style_masks is not None:
+        resized = masks.resize_masks(style_masks, seen_content.shape[-2:])
+        level_masks = [None if mask is None else mask.to(device) for mask in resized]
+    return seen_content, seen_styles, level_masks, render
+
+
+def keep(run: Run, canvas: Canvas) -> Result | None:
+    """The image as it is now, saved into the run's output directory when it has one."""
+    if canvas.image is None:
+        return None
+    final = images.to_pil(canvas.render(canvas.image.detach()))
+    saved = images.save_png(final, run.output_dir / OUTPUT_FILE) if run.output_dir is not None else None
+    return Result(image=final, steps=run.step, losses=dict(run.losses), weights=run.weights, output=saved)
+
+
+def saved_where(result: Result | None) -> str:
+    if result is None:
+        return "no image was made yet"
+    if result.output is None:
+        return f"the image of step {result.steps} is kept in the result (no output directory)"
+    return f"the image of step {result.steps} was saved to {result.output}"
 
 
 def optimize(
@@ -259,10 +493,17 @@ def optimize(
     objective: Objective,
     image: Tensor,
     optimizer: Any,
+    steps: range | None = None,
+    render: Callable[[Tensor], Tensor] = color.identity,
 ) -> dict[str, float]:
-    """The loop: each step is one closure call (forward, losses, backward) and a clamp."""
+    """The loop: each step is one closure call (forward, losses, backward) and a clamp.
+
+    ``steps`` numbers the steps (``1..iterations`` by default; later levels of a
+    multi-scale run continue the count); ``render`` maps the image to what hooks see.
+    """
     config = run.config
-    iterations, log_every = int(config.iterations), max(1, int(config.log_every))
+    log_every = max(1, int(config.log_every))
+    steps = steps if steps is not None else range(1, int(config.iterations) + 1)
     save_every = int(config.save_every or 0)
     last: dict[str, Tensor] = {}
 
@@ -274,21 +515,49 @@ def optimize(
         return losses["total"]
 
     def current() -> Image.Image:
-        return images.to_pil(image)
+        return images.to_pil(render(image.detach()))
 
-    reported: dict[str, float] = {}
-    for step in range(1, iterations + 1):
+    kept = image.detach().clone()
+    for step in steps:
         started = time.perf_counter()
+        kept.copy_(image.detach())
         optimizer.step(closure)
         with torch.no_grad():
+            if not finite(image, last.get("total")):
+                reason = divergence(image, last)
+                image.copy_(kept)
+                raise DivergedError(step, reason)
             image.clamp_(0, 1)
-        if step % log_every == 0 or step == iterations:
-            names = list(last)
-            values = torch.stack([last[name].detach().float() for name in names]).tolist()
-            reported = dict(zip(names, values, strict=True))
+        run.step = step
+        if step % log_every == 0 or step == steps[-1]:
+            run.losses = breakdown(last)
             registry.hook.nstx_step(
-                run=run, step=step, losses=reported, image=current, seconds=time.perf_counter() - started
+                run=run, step=step, losses=run.losses, image=current, seconds=time.perf_counter() - started
             )
         if save_every and run.output_dir is not None and step % save_every == 0:
             images.save_png(current(), run.output_dir / f"step_{step:05d}.png")
-    return reported
+    return run.losses
+
+
+def breakdown(losses: Mapping[str, Tensor]) -> dict[str, float]:
+    """Loss tensors as floats, with one device synchronisation."""
+    names = list(losses)
+    values = torch.stack([losses[name].detach().float() for name in names]).tolist()
+    return dict(zip(names, values, strict=True))
+
+
+def finite(image: Tensor, loss: Tensor | None) -> bool:
+    """Whether the image and the loss are free of NaN and infinity (one synchronisation)."""
+    ok = torch.isfinite(image).all()
+    if loss is not None:
+        ok = ok & torch.isfinite(loss).all()
+    return bool(ok)
+
+
+def divergence(image: Tensor, losses: Mapping[str, Tensor]) -> str:
+    """Which losses and whether the image went NaN or infinite."""
+    bad = [f"{name}={value}" for name, value in breakdown(losses).items() if not math.isfinite(value)]
+    reasons = [f"loss {', '.join(bad)}"] if bad else []
+    if not bool(torch.isfinite(image).all()):
+        reasons.append("image has NaN or infinite pixels")
+    return "; ".join(reasons)

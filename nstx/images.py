@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 import warnings
 from pathlib import Path
@@ -50,11 +51,76 @@ def open_image(source: ImageSource, max_pixels: int = MAX_PIXELS) -> Image.Image
     except InputError:
         raise
     except UnidentifiedImageError:
-        raise InputError(f"{str(source)!r} is not an image Pillow can read") from None
+        raise InputError(f"image {str(source)!r} {why_unreadable(path)}") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise InputError(f"image {str(source)!r} exceeds the pixel limit of {max_pixels}") from None
     except (OSError, SyntaxError, ValueError) as error:
         raise InputError(f"image {str(source)!r} cannot be decoded: {error}") from None
+
+
+def expand_directory(source: ImageSource) -> list[ImageSource]:
+    """``[source]``, or the images in ``source`` (sorted by name) when it is a directory."""
+    if isinstance(source, Image.Image) or not Path(source).expanduser().is_dir():
+        return [source]
+    found = sorted(
+        path for path in Path(source).expanduser().iterdir() if path.suffix.lower() in IMAGE_SUFFIXES
+    )
+    if not found:
+        raise InputError(
+            f"directory {str(source)!r} has no images (accepted suffixes: {', '.join(IMAGE_SUFFIXES)})"
+        )
+    return list(found)
+
+
+def ensure_writable(directory: str | os.PathLike[str]) -> Path:
+    """Create ``directory`` if needed and prove a file can be written there, before any work."""
+    path = Path(directory).expanduser()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise InputError(f"output directory {str(directory)!r} cannot be written: {reason}") from None
+    return path
+
+
+def why_unreadable(path: Path) -> str:
+    """Why Pillow could not open ``path``, from the driver of the format its header claims.
+
+    Pillow reports a recognised file with a zero width or height, or with a pixel mode
+    it does not support, only as "cannot identify image file"; this tells them apart.
+    """
+    with path.open("rb") as file:
+        prefix = file.read(16)
+    Image.init()
+    for name, (factory, accept) in Image.OPEN.items():
+        if accept is None or not accept(prefix) or not isinstance(factory, type):
+            continue
+        header: dict[str, object] = {}
+        try:
+            probe_header(factory, path, header)
+        except Exception as error:
+            width, height = header.get("size") or (1, 1)
+            if width <= 0 or height <= 0:
+                return f"has a zero dimension ({width}x{height} in its {name} header)"
+            if "size" in header and not header.get("mode"):
+                return f"has an unsupported mode (a {name} colour type or bit depth Pillow cannot decode)"
+            return f"is a {name} file Pillow cannot open ({error})"
+    return "is not an image Pillow can read"
+
+
+def probe_header(factory: type, path: Path, header: dict[str, object]) -> None:
+    """Open ``path`` with the Pillow driver ``factory``, noting the size and mode it parsed."""
+
+    class Probe(factory):
+        def _open(self) -> None:
+            super()._open()
+            header.update(size=self.size, mode=self.mode)
+
+    with path.open("rb") as file, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        Probe(file, str(path)).close()
 
 
 def to_rgb(image: Image.Image) -> Image.Image:

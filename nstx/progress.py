@@ -16,7 +16,7 @@ class ProgressBar:
     @hookimpl
     def nstx_run_start(self, run):
         self.bars[id(run)] = tqdm(
-            total=int(run.config.iterations), unit="step", disable=None, dynamic_ncols=True, leave=False
+            total=run.total_steps, unit="step", disable=None, dynamic_ncols=True, leave=False
         )
 
     @hookimpl

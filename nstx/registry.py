@@ -13,11 +13,13 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType, FunctionType, ModuleType
 from typing import Any
 
 import pluggy
 
 from nstx import hookspecs
+from nstx.errors import InputError
 
 KINDS = ("backbone", "pooling", "correlation", "style_cost", "optimizer", "init")
 
@@ -75,7 +77,7 @@ class Registry:
         """Import every ``*.py`` in ``directory`` (sorted) and register it."""
         path = Path(directory).expanduser().resolve()
         if not path.is_dir():
-            raise ValueError(f"plugins_dir {str(directory)!r} is not a directory")
+            raise InputError(f"plugins_dir {str(directory)!r} is not a directory")
         if path in self._dirs:
             return
         self._dirs.append(path)
@@ -113,9 +115,9 @@ class Registry:
     def entry(self, kind: str, name: str) -> Entry:
         table = self.tables().get(kind)
         if table is None:
-            raise ValueError(unknown("plugin kind", kind, KINDS))
+            raise InputError(unknown("plugin kind", kind, KINDS))
         if name not in table:
-            raise ValueError(unknown(kind, name, table))
+            raise InputError(unknown(kind, name, table))
         return table[name]
 
     def get(self, kind: str, name: str) -> Any:
@@ -123,8 +125,60 @@ class Registry:
 
     def names(self, kind: str) -> list[str]:
         if kind not in KINDS:
-            raise ValueError(unknown("plugin kind", kind, KINDS))
+            raise InputError(unknown("plugin kind", kind, KINDS))
         return sorted(self.tables()[kind])
+
+    def culprit(self, error: BaseException) -> str | None:
+        """Which plugin raised ``error``: the innermost frame of its traceback that is plugin code.
+
+        Returns e.g. ``"style_cost 'mine' (plugin 'my_plugin.py')"`` or
+        ``"nstx_step hook of plugin 'tracking'"``; None when no plugin code was involved.
+        """
+        owners = [
+            (f"{entry.kind} {entry.name!r} (plugin {self.describe(entry.plugin)!r})", entry.impl)
+            for table in self.tables().values()
+            for entry in table.values()
+        ]
+        hooks = {
+            getattr(impl.function, "__func__", impl.function).__code__: (
+                f"{name} hook of plugin {self.describe(impl.plugin_name)!r}"
+            )
+            for name in LIFECYCLE_HOOKS
+            for impl in getattr(self.pm.hook, name).get_hookimpls()
+        }
+        frames = []
+        traceback = error.__traceback__
+        while traceback is not None:
+            frames.append(traceback.tb_frame)
+            traceback = traceback.tb_next
+        for frame in reversed(frames):
+            if frame.f_code in hooks:
+                return hooks[frame.f_code]
+            for label, impl in owners:
+                if defined_in(frame, impl):
+                    return label
+        return None
+
+    def describe(self, plugin_name: str) -> str:
+        """A plugin's name, or for one registered without a name (pluggy uses its id) its class."""
+        plugin = self.pm.get_plugin(plugin_name)
+        if plugin is None or plugin_name != str(id(plugin)):
+            return plugin_name
+        if isinstance(plugin, ModuleType):
+            return plugin.__name__
+        return f"{type(plugin).__module__}.{type(plugin).__qualname__}"
+
+
+LIFECYCLE_HOOKS = ("nstx_run_start", "nstx_step", "nstx_run_end")
+
+
+def defined_in(frame: FrameType, impl: Any) -> bool:
+    """Whether ``frame`` runs code of ``impl`` (a function, a class or a callable instance)."""
+    owner = impl if isinstance(impl, type | FunctionType) else type(impl)
+    if frame.f_globals.get("__name__") != owner.__module__:
+        return False
+    qualname = frame.f_code.co_qualname
+    return qualname == owner.__qualname__ or qualname.startswith(f"{owner.__qualname__}.")
 
 
 def unknown(what: str, value: str, choices: Any) -> str:

@@ -146,6 +146,8 @@ def end_sweep(error: BaseException | None = None) -> None:
     interrupted = isinstance(error, KeyboardInterrupt)
     status = "KILLED" if interrupted else "FAILED" if error is not None else "FINISHED"
     try:
+        if error is not None:
+            tracking.log_error(sweep.client, sweep.run_id, error)
         for child in sweep.children():
             if child.info.status == "RUNNING":
                 sweep.client.set_terminated(child.info.run_id, "KILLED" if interrupted else "FAILED")

@@ -152,7 +152,7 @@ def start(run: Any) -> TrackedRun:
     return TrackedRun(
         client=client,
         run_id=run_id,
-        iterations=int(config.iterations),
+        iterations=run.total_steps,
         image_every=int(OmegaConf.select(config, "tracking.image_every", default=0) or 0),
     )
 

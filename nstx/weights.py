@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -61,18 +62,37 @@ def read_state_dict(path: Path) -> dict[str, Tensor]:
     """Load a state dict safely (``weights_only=True``), memory-mapped where the format allows."""
     import torch
 
+    with path.open("rb") as file:
+        magic = file.read(2)
+    if not zipfile.is_zipfile(path) and magic[:1] != b"\x80":  # zip archive or legacy pickle
+        raise InputError(
+            f"weights file {str(path)!r} is not a PyTorch checkpoint (accepted: a state dict saved "
+            f"with torch.save)"
+        )
     try:
         try:
             data = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
         except RuntimeError:  # legacy (non-zip) files cannot be memory-mapped
             data = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:
-        raise InputError(f"weights file {str(path)!r} cannot be loaded safely: {error}") from None
+        raise InputError(
+            f"weights file {str(path)!r} cannot be loaded safely (weights_only=True): {load_failure(error)}"
+        ) from None
     if isinstance(data, Mapping) and "state_dict" in data:
         data = data["state_dict"]
     if not isinstance(data, Mapping) or not all(isinstance(value, torch.Tensor) for value in data.values()):
         raise InputError(f"weights file {str(path)!r} is not a state dict of tensors")
     return dict(data)
+
+
+def load_failure(error: Exception) -> str:
+    """The gist of a ``torch.load`` error in one line (torch's own message spans a page)."""
+    text = str(error)
+    marker = "WeightsUnpickler error:"
+    if marker in text:
+        text = text.split(marker, 1)[1]
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[0].split(". Please ")[0] if lines else type(error).__name__
 
 
 def _hub_dir() -> Path:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
 from tests.support import FAST, Cli, Store, cli_args, gradient_image
+
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -52,6 +56,23 @@ def mlflow_store(tmp_path: Path, mlflow_template: Path, monkeypatch: pytest.Monk
 def nstx_cli(tmp_path: Path, content_path: Path, style_path: Path) -> Cli:
     """The installed ``nstx`` command, run in ``tmp_path`` on the tiny test images."""
     return Cli(tmp_path, [f"content={content_path}", f"style={style_path}", *cli_args(FAST)])
+
+
+@pytest.fixture
+def registered() -> Iterator[Callable[[T], T]]:
+    """``registered(plugin)`` adds a plugin to the process-wide registry for this test only."""
+    from nstx import registry
+
+    plugins = []
+
+    def register(plugin: T) -> T:
+        registry.default().register(plugin)
+        plugins.append(plugin)
+        return plugin
+
+    yield register
+    for plugin in plugins:
+        registry.default().pm.unregister(plugin)
 
 
 @pytest.fixture

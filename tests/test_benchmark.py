@@ -26,7 +26,8 @@ def test_benchmark_at_64px_writes_table_and_json(tmp_path):
         (64, 64, 64, "adam"),
     ]
     for row in rows:
-        assert len(row["nstx_samples"]) == len(row["floor_samples"]) == 2
+        for samples in ("nstx_samples", "floor_samples", "nstx_cpu_samples", "floor_cpu_samples"):
+            assert len(row[samples]) == 2 and all(value > 0 for value in row[samples])
         assert row["floor_s"] > 0 and row["nstx_s"] > 0
-        assert row["ratio"] > 0 and row["peak_memory_mb"] > 0
+        assert row["ratio"] > 0 and row["cpu_ratio"] > 0 and row["peak_memory_mb"] > 0
         assert f"| 64x64 | {row['optimizer']} | {row['floor_s']:.3f} | {row['nstx_s']:.3f} |" in done.stdout

@@ -14,7 +14,6 @@ import yaml
 from tests.support import NSTX, Cli, Store
 
 SWEEP = ["-m", "correlation=gram,covariance", "style_layers=early,late"]
-JOBLIB = ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"]
 PRESETS = {"early": {"relu1_1": "0.8", "relu2_1": "0.2"}, "late": {"relu4_1": "0.2", "relu5_1": "0.8"}}
 CHATTER = ("Creating initial", "Updating database", "alembic", "Context impl", "does not exist")
 
@@ -24,9 +23,9 @@ def passed(result: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
     return result
 
 
-@pytest.mark.parametrize("launcher", [[], JOBLIB], ids=["basic", "joblib"])
-def test_sweep_nests_four_tracked_children_under_a_parent_with_a_grid(launcher, nstx_cli, mlflow_store):
-    passed(nstx_cli(*SWEEP, *launcher))
+def test_sweep_nests_four_tracked_children_under_a_parent_with_a_grid(nstx_cli, mlflow_store):
+    # Parallel launchers: tests/test_cli_reliability.py (8 joblib jobs on one SQLite store).
+    passed(nstx_cli(*SWEEP))
     parent, children = mlflow_store.sweep()
 
     assert parent.info.status == "FINISHED"
@@ -54,7 +53,9 @@ def test_sweep_nests_four_tracked_children_under_a_parent_with_a_grid(launcher, 
 
 def test_failed_job_ends_its_child_failed_and_the_parent_still_ends(nstx_cli, mlflow_store, content_path):
     result = nstx_cli.without("content")("-m", f"content={content_path},missing.png")
-    assert result.returncode != 0
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[-1] == "nstx: error: image 'missing.png' does not exist"
     parent, children = mlflow_store.sweep()
 
     by_content = {r.data.params["content"]: r for r in children}
@@ -64,9 +65,17 @@ def test_failed_job_ends_its_child_failed_and_the_parent_still_ends(nstx_cli, ml
     assert "missing.png" in failed.data.tags["nstx.error"]
     assert parent.info.status == "FAILED"
     assert parent.info.end_time is not None
+    assert "missing.png" in parent.data.tags["nstx.error"]
 
 
-def test_ctrl_c_ends_the_child_and_the_parent_killed(nstx_cli, mlflow_store):
+@pytest.mark.parametrize(
+    ("sent", "status", "reason"),
+    [(signal.SIGINT, 130, "KeyboardInterrupt"), (signal.SIGTERM, 143, "Terminated: received SIGTERM")],
+    ids=["ctrl_c", "sigterm"],
+)
+def test_signal_saves_the_image_and_ends_the_child_and_the_parent_killed(
+    sent, status, reason, nstx_cli, mlflow_store
+):
     process = subprocess.Popen(
         [
             str(NSTX),
@@ -87,14 +96,16 @@ def test_ctrl_c_ends_the_child_and_the_parent_killed(nstx_cli, mlflow_store):
         while not any(r.data.metrics for r in mlflow_store.runs()):
             assert process.poll() is None and time.monotonic() < deadline
             time.sleep(0.5)
-        os.killpg(process.pid, signal.SIGINT)
-        process.wait(timeout=60)
+        os.killpg(process.pid, sent)
+        assert process.wait(timeout=60) == status
     finally:
         if process.poll() is None:
             process.kill()
-    parent, children = mlflow_store.sweep()
-    assert parent.info.status == "KILLED"
-    assert [r.info.status for r in children] == ["KILLED"]
+    parent, (child,) = mlflow_store.sweep()
+    assert (parent.info.status, child.info.status) == ("KILLED", "KILLED")
+    assert parent.data.tags["nstx.error"].startswith(reason)
+    assert "stylized.png" in mlflow_store.artifacts(child)
+    assert (nstx_cli.cwd / child.data.tags["nstx.output_dir"] / "stylized.png").is_file()
 
 
 def test_single_run_records_everything_without_mlflow_chatter(tmp_path, nstx_cli, monkeypatch):
@@ -149,7 +160,7 @@ def test_plugins_dir_plugin_is_listed_and_selectable(tmp_path, nstx_cli, monkeyp
     monkeypatch.setenv("SCALED_LOG", str(tmp_path / "scaled.log"))
 
     shown = passed(nstx_cli("--help", f"plugins_dir={plugins}")).stdout
-    assert "correlation: covariance, gram, mean_shifted, scaled_gram" in shown.splitlines()
+    assert {"covariance", "gram", "mean_shifted", "scaled_gram"} <= listed_options(shown, "correlation")
 
     passed(
         nstx_cli(
@@ -163,19 +174,25 @@ def test_plugins_dir_plugin_is_listed_and_selectable(tmp_path, nstx_cli, monkeyp
     assert list(tmp_path.glob("outputs/*/*/stylized.png"))
 
 
+def listed_options(shown: str, group: str) -> set[str]:
+    """The options ``nstx --help`` lists for ``group``."""
+    line = next(line for line in shown.splitlines() if line.startswith(f"{group}: "))
+    return set(line.removeprefix(f"{group}: ").split(", "))
+
+
 def test_help_names_the_app_and_lists_groups_with_their_options(tmp_path):
     shown = passed(Cli(tmp_path, [])("--help")).stdout
     assert shown.startswith("nstx: ")
     assert "is powered by Hydra" not in shown
-    lines = shown.splitlines()
-    for line in (
-        "backbone: vgg16, vgg19",
-        "correlation: covariance, gram, mean_shifted",
-        "optimizer: adam, lbfgs",
-        "style_layers: early, even, gatys, late",
-        "content_layers: deep, default",
+    # Installed plugin packages (CI installs the example one) may add options.
+    for group, options in (
+        ("backbone", {"vgg16", "vgg19"}),
+        ("correlation", {"covariance", "gram", "mean_shifted"}),
+        ("optimizer", {"adam", "lbfgs"}),
+        ("style_layers", {"early", "even", "gatys", "late"}),
+        ("content_layers", {"deep", "default"}),
     ):
-        assert line in lines
+        assert options <= listed_options(shown, group)
 
 
 def test_cfg_job_prints_the_composed_config(nstx_cli):
@@ -185,10 +202,3 @@ def test_cfg_job_prints_the_composed_config(nstx_cli):
     assert config["style_layers"] == {"relu4_1": 0.2, "relu5_1": 0.8}
     assert config["image_size"] == 32
     assert "hydra" not in config
-
-
-def test_unknown_group_option_gets_hydras_error_with_the_choices(nstx_cli):
-    result = nstx_cli("correlation=grum")
-    assert result.returncode != 0
-    assert "Could not find 'correlation/grum'" in result.stderr
-    assert "Available options in 'correlation':\n\tcovariance\n\tgram\n\tmean_shifted" in result.stderr

@@ -76,11 +76,8 @@ class Recorder:
 
 
 @pytest.fixture
-def recorder():
-    plugin = Recorder()
-    registry.default().register(plugin)
-    yield plugin
-    registry.default().pm.unregister(plugin)
+def recorder(registered):
+    return registered(Recorder())
 
 
 @pytest.mark.parametrize("optimizer", [{"name": "lbfgs"}, {"name": "adam", "lr": 0.05}])

@@ -18,5 +18,5 @@ main()
 def test_help_imports_no_heavy_module():
     done = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert "Configuration groups" in done.stdout
+    assert "lbfgs" in done.stdout  # the help lists the plugins
     assert json.loads(done.stdout.strip().splitlines()[-1]) == []

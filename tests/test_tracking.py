@@ -56,7 +56,10 @@ def test_a_run_that_fails_mid_way_ends_failed_with_its_error(mlflow_store, conte
         registry.default().pm.unregister(plugin)
     (run,) = mlflow_store.runs("failing")
     assert run.info.status == "FAILED"
-    assert run.data.tags["nstx.error"] == "RuntimeError: boom at step 1"
+    assert run.data.tags["nstx.error"] == (
+        "PluginError: nstx_step hook of plugin 'tests.test_tracking.FailingStep' failed: "
+        "RuntimeError: boom at step 1"
+    )
     assert "stylized.png" not in mlflow_store.artifacts(run)
 
 

@@ -1,0 +1,24 @@
+"""A correlation plugin: channel-by-channel cosine similarity.
+
+The Gram matrix of channel vectors scaled to unit length, so a layer's statistic no
+longer depends on how strongly the layer fires: every layer counts on the same scale.
+"""
+
+from nstx.hookspecs import hookimpl
+
+
+@hookimpl
+def nstx_register_correlation(register):
+    register("cosine", Cosine)
+
+
+class Cosine:
+    """Cosine similarity between channels: (B, C, H, W) -> (B, C, C), ones on the diagonal."""
+
+    def __init__(self, eps: float = 1e-8) -> None:
+        self.eps = eps
+
+    def __call__(self, features):
+        f = features.flatten(2)
+        f = f / f.norm(dim=-1, keepdim=True).clamp_min(self.eps)
+        return f @ f.mT

@@ -1,0 +1,59 @@
+"""An example nstx plugin: one correlation statistic and one style cost.
+
+nstx loads this module at start-up (entry point group ``nstx``), so it imports
+nothing heavy at the top: torch is imported inside the functions that need it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from nstx.hookspecs import hookimpl
+from nstx.losses import CorrelationCost
+
+if TYPE_CHECKING:
+    from torch import Tensor
+
+
+@hookimpl
+def nstx_register_correlation(register):
+    register("pearson", Pearson)
+
+
+@hookimpl
+def nstx_register_style_cost(register):
+    register("huber", Huber)
+
+
+class Pearson:
+    """Pearson correlation coefficients between channels: the covariance divided by both spreads.
+
+    Unlike a Gram or covariance matrix it ignores how strongly each channel fires and keeps
+    only how channels fire together. ``eps`` guards channels that never vary.
+    """
+
+    def __init__(self, eps: float = 1e-5) -> None:
+        self.eps = eps
+
+    def __call__(self, features: Tensor) -> Tensor:
+        f = features.flatten(2)
+        centred = f - f.mean(dim=-1, keepdim=True)
+        covariance = centred @ centred.mT / f.shape[-1]
+        spread = covariance.diagonal(dim1=-2, dim2=-1).clamp_min(0).sqrt() + self.eps
+        return covariance / (spread[..., :, None] * spread[..., None, :])
+
+
+class Huber(CorrelationCost):
+    """Huber loss between the statistics: squared for differences below ``delta``, linear above.
+
+    A few large entries of a statistic then pull less than with ``mse``.
+    """
+
+    def __init__(self, correlation, delta: float = 1.0) -> None:
+        super().__init__(correlation)
+        self.delta = delta
+
+    def distance(self, statistic: Tensor, target: Tensor) -> Tensor:
+        from torch.nn.functional import huber_loss
+
+        return huber_loss(statistic, target, delta=self.delta)

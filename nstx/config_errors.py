@@ -1,0 +1,46 @@
+"""Hydra's and OmegaConf's config errors, turned into one-line :class:`InputError` messages."""
+
+from __future__ import annotations
+
+from nstx.errors import InputError
+from nstx.registry import unknown
+
+GRAMMAR = "https://hydra.cc/docs/advanced/override_grammar/basic/"
+
+
+def as_input_error(error: BaseException) -> InputError | None:
+    """The one-line :class:`InputError` for a config mistake in ``error``; None for other errors."""
+    from hydra.errors import CompactHydraException, MissingConfigException, OverrideParseException
+    from omegaconf.errors import ConfigAttributeError, ConfigKeyError, InterpolationResolutionError
+
+    if isinstance(error, InputError):
+        return error
+    if isinstance(error, MissingConfigException) and error.missing_cfg_file and error.options:
+        group, _, name = error.missing_cfg_file.rpartition("/")
+        return InputError(unknown(group, name, error.options))
+    if isinstance(error, OverrideParseException):
+        reason = first_line(error.message)
+        return InputError(f"cannot parse override {error.override!r}: {reason} ({GRAMMAR})")
+    cause = error.__cause__
+    if isinstance(cause, ConfigAttributeError | ConfigKeyError) and cause.full_key:
+        key = cause.full_key
+        parent = key.rpartition(".")[0]
+        keys = [f"{parent}.{k}" if parent else k for k in (cause.parent_node or {}) if k != "hydra"]
+        return InputError(f"{unknown('option', key, keys)}; add a new key with +{key}=...")
+    if isinstance(error, CompactHydraException) or (isinstance(error, ValueError) and raised_in_hydra(error)):
+        return InputError(" ".join(str(error).split()))
+    if isinstance(error, InterpolationResolutionError):
+        return InputError(f"config value {error.full_key!r}: {first_line(str(error))}")
+    return None
+
+
+def raised_in_hydra(error: BaseException) -> bool:
+    """Whether the innermost frame of ``error`` is Hydra's own code (composing the config)."""
+    frames = error.__traceback__
+    while frames is not None and frames.tb_next is not None:
+        frames = frames.tb_next
+    return frames is not None and str(frames.tb_frame.f_globals.get("__name__", "")).startswith("hydra.")
+
+
+def first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else text

@@ -1,0 +1,144 @@
+"""The bad inputs of the reliability table: each as options (config names) and the expected message.
+
+Shared by the Python API test and the CLI test, so that both go through the same cases.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tests.support import gradient_image
+
+
+def png_header_only(path: Path, width: int, height: int, colour_type: int = 2) -> None:
+    """A PNG whose header declares ``width`` x ``height`` and ``colour_type`` (no pixel data)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, colour_type, 0, 0, 0)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b""))
+        + chunk(b"IEND", b"")
+    )
+
+
+def truncated_png(path: Path) -> None:
+    gradient_image((64, 64)).save(path, format="PNG")
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def file_at(name: str, make: Callable[[Path], Any], key: str = "content") -> Callable[[Path], dict]:
+    """Options whose ``key`` is a file ``name`` made by ``make`` in the test's directory."""
+
+    def options(tmp: Path) -> dict:
+        path = tmp / name
+        make(path)
+        return {key: str(path)}
+
+    return options
+
+
+def weights_file(make: Callable[[Path], Any]) -> Callable[[Path], dict]:
+    def options(tmp: Path) -> dict:
+        path = tmp / "weights.pth"
+        make(path)
+        return {"weights": str(path)}
+
+    return options
+
+
+def torch_save(value: Callable[[], Any]) -> Callable[[Path], None]:
+    def make(path: Path) -> None:
+        import torch
+
+        torch.save(value(), path)
+
+    return make
+
+
+def wrong_architecture() -> dict:
+    import torch
+
+    return {"features.0.weight": torch.zeros(8, 3, 3, 3), "head.weight": torch.zeros(2)}
+
+
+@dataclass(frozen=True)
+class Case:
+    """``options(tmp_path)`` gives the run options; the message must contain each of ``expected``."""
+
+    options: Callable[[Path], dict]
+    expected: tuple[str, ...]
+
+
+def fixed(**options: Any) -> Callable[[Path], dict]:
+    return lambda tmp: dict(options)
+
+
+def unwritable_output(tmp: Path) -> dict:
+    (tmp / "a_file").write_text("not a directory")
+    return {"output_dir": str(tmp / "a_file" / "out")}
+
+
+CASES = {
+    "content_missing": Case(
+        fixed(content="/nonexistent/content.png"), ("/nonexistent/content.png", "does not exist")
+    ),
+    "style_dir_without_images": Case(
+        file_at("empty_dir", lambda p: p.mkdir(), key="style"), ("empty_dir", "has no images", ".png")
+    ),
+    "not_an_image": Case(
+        file_at("notes.png", lambda p: p.write_text("hello")), ("notes.png", "not an image")
+    ),
+    "truncated": Case(file_at("half.png", truncated_png), ("half.png", "cannot be decoded")),
+    "zero_bytes": Case(file_at("empty.png", lambda p: p.write_bytes(b"")), ("empty.png", "is empty")),
+    "zero_dimension": Case(
+        file_at("flat.png", lambda p: png_header_only(p, 0, 8)), ("flat.png", "zero dimension", "0x8")
+    ),
+    "above_pixel_limit": Case(
+        lambda tmp: {
+            **file_at("big.png", lambda p: gradient_image((80, 80)).save(p))(tmp),
+            "max_pixels": 1000,
+        },
+        ("big.png", "6400 pixels", "limit of 1000"),
+    ),
+    "unsupported_mode": Case(
+        file_at("odd.png", lambda p: png_header_only(p, 8, 8, colour_type=1)), ("odd.png", "unsupported mode")
+    ),
+    "unknown_plugin": Case(fixed(correlation="gramm"), ("'gramm'", "did you mean 'gram'", "covariance")),
+    "unknown_layer": Case(fixed(style_layers={"relu9_1": 1.0}), ("'relu9_1'", "relu1_1", "relu5_4")),
+    "empty_layer_map": Case(fixed(style_layers={}), ("style_layers", "empty or all zero")),
+    "all_zero_layer_map": Case(fixed(content_layers={"relu4_2": 0}), ("content_layers", "empty or all zero")),
+    "negative_layer_weight": Case(fixed(style_layers={"relu1_1": -1}), ("style_layers", "relu1_1", ">= 0")),
+    "zero_iterations": Case(fixed(iterations=0), ("iterations", "positive integer", "0")),
+    "negative_iterations": Case(fixed(iterations=-3), ("iterations", "positive integer", "-3")),
+    "image_size_too_small": Case(fixed(image_size=8), ("image_size 8", "16px", "relu5_1")),
+    "infinite_weight": Case(fixed(style_weight=float("inf")), ("style_weight", "finite", "inf")),
+    "nan_weight": Case(fixed(tv_weight=float("nan")), ("tv_weight", "finite", "nan")),
+    "negative_weight": Case(fixed(content_weight=-1.0), ("content_weight", ">= 0", "-1.0")),
+    "unknown_device": Case(fixed(device="tpu"), ("'tpu'", "auto, cpu, cuda")),
+    "output_not_writable": Case(unwritable_output, ("a_file/out", "cannot be written")),
+    "weights_missing": Case(
+        fixed(weights="/nonexistent/vgg19.pth"), ("/nonexistent/vgg19.pth", "no such file")
+    ),
+    "weights_not_a_state_dict": Case(
+        weights_file(torch_save(lambda: [1, 2, 3])), ("weights.pth", "not a state dict")
+    ),
+    "weights_not_a_torch_file": Case(
+        weights_file(lambda p: p.write_text("not a checkpoint")), ("weights.pth", "not a PyTorch checkpoint")
+    ),
+    "weights_wrong_architecture": Case(
+        weights_file(torch_save(wrong_architecture)),
+        ("weights.pth", "missing: 0.bias", "unexpected: head.weight", "wrong shape: 0.weight (8, 3, 3, 3)"),
+    ),
+}
+
+CUDA_MISSING = Case(fixed(device="cuda"), ("'cuda'", "CUDA is not available"))
