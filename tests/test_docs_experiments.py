@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import re
 import shlex
+import sys
 from importlib.resources import files
 from pathlib import Path
 
@@ -19,6 +20,7 @@ def figure_script():
     spec = importlib.util.spec_from_file_location("make_figures", DOCS / "make_figures.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while it executes
     spec.loader.exec_module(module)
     return module
 
