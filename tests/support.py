@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import random
+import signal
+import socket
 import subprocess
 import sys
-from collections.abc import Mapping
+import time
+import urllib.request
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -79,3 +85,52 @@ class Store:
 
     def artifacts(self, run: Any, path: str | None = None) -> set[str]:
         return {entry.path for entry in self.client.list_artifacts(run.info.run_id, path)}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def mlflow_server(
+    verb: str, options: list[str], log: Path, env: Mapping[str, str] | None = None, cwd: Path | None = None
+) -> Iterator[str]:
+    """``mlflow <verb>`` (server or ui) on 127.0.0.1 and a free port: yields its URL, stops it by PID."""
+    port = free_port()
+    command = [sys.executable, "-m", "mlflow", verb, "--host", "127.0.0.1", "--port", str(port)]
+    # One worker and no background job runner: these servers only record and show runs.
+    environment = {**(env or os.environ), "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [*command, "--workers", "1", *options],
+            cwd=cwd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=environment,
+            start_new_session=True,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 180
+            while True:
+                assert server.poll() is None, log.read_text()
+                with (
+                    contextlib.suppress(OSError),
+                    urllib.request.urlopen(f"{url}/health", timeout=5) as answer,
+                ):
+                    if answer.status == 200:
+                        break
+                assert time.monotonic() < deadline, f"mlflow {verb} did not answer within 180 s"
+                time.sleep(0.5)
+            yield url
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait(timeout=30)
+            with contextlib.suppress(ProcessLookupError):  # what it started in its session
+                os.killpg(server.pid, signal.SIGKILL)

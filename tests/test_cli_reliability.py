@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import pytest
 from PIL import Image
+
+from tests.support import mlflow_server
 
 
 @pytest.mark.parametrize(
@@ -64,12 +60,6 @@ def test_parallel_jobs_on_one_sqlite_store_are_all_recorded(nstx_cli, mlflow_sto
         assert (nstx_cli.cwd / child.data.tags["nstx.output_dir"] / "stylized.png").is_file()
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def request(url: str, body: dict | None = None) -> bytes:
     data = None if body is None else json.dumps(body).encode()
     headers = {"Content-Type": "application/json"} if body is not None else {}
@@ -80,47 +70,14 @@ def request(url: str, body: dict | None = None) -> bytes:
 @pytest.fixture
 def tracking_server(tmp_path: Path):
     """``mlflow server`` on 127.0.0.1 and a free port, SQLite and artifacts in ``tmp_path``."""
-    port = free_port()
-    log = (tmp_path / "server.log").open("w")
-    command = [
-        sys.executable,
-        "-m",
-        "mlflow",
-        "server",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        "1",
+    options = [
         "--backend-store-uri",
         f"sqlite:///{tmp_path / 'server.db'}",
         "--artifacts-destination",
         str(tmp_path / "server-artifacts"),
     ]
-    # No background job runner: this server only records runs.
-    environment = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
-    server = subprocess.Popen(command, stdout=log, stderr=log, env=environment, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            assert server.poll() is None, (tmp_path / "server.log").read_text()
-            try:
-                request(f"{url}/health")
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "the tracking server did not start"
-                time.sleep(0.5)
+    with mlflow_server("server", options, tmp_path / "server.log") as url:
         yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
-        log.close()
 
 
 def test_sweep_against_a_tracking_server(tracking_server, nstx_cli, monkeypatch):

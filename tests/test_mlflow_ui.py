@@ -7,23 +7,21 @@ where they are not installed. CI installs them in .ci/run.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import pytest
 from PIL import Image
+
+from tests.support import mlflow_server
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -36,12 +34,6 @@ pytestmark = [
         reason="needs chromium and chromedriver (apt-get install chromium chromium-driver)",
     ),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def make_sweep(work: Path, env: dict[str, str]) -> None:
@@ -96,54 +88,9 @@ def mlflow_ui(tmp_path, monkeypatch):
     env = {**os.environ, "MLFLOW_TRACKING_URI": store}
     make_sweep(tmp_path, env)
 
-    port = free_port()
-    log = (tmp_path / "mlflow-ui.log").open("w")
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "mlflow",
-            "ui",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--backend-store-uri",
-            store,
-            "--workers",
-            "1",
-        ],
-        cwd=tmp_path,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        # The UI needs no background job runner (it serves GenAI evaluation jobs).
-        env={**env, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            assert server.poll() is None, (tmp_path / "mlflow-ui.log").read_text()
-            try:
-                with urllib.request.urlopen(f"{url}/health", timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "mlflow ui did not answer within 180 s"
-            time.sleep(1)
+    options = ["--backend-store-uri", store]
+    with mlflow_server("ui", options, tmp_path / "mlflow-ui.log", env=env, cwd=tmp_path) as url:
         yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=30)
-        with contextlib.suppress(ProcessLookupError):  # what it started in its session, by id
-            os.killpg(server.pid, signal.SIGKILL)
-        log.close()
 
 
 @pytest.fixture
