@@ -150,7 +150,7 @@ class Interleaved:
             for key in ("style_layers", "content_layers")
             for layer in engine.layer_weights(run.config, key)
         ]
-        deepest = list(FeatureExtractor(backbone, layers).body._modules)[-1]
+        deepest = FeatureExtractor(backbone, layers).deepest
         extractor = FeatureExtractor(backbone, [deepest])
         self.passes = [(run.execution.features(extractor), deepest, self.floor)]
         if self.compare_formats:
@@ -163,13 +163,17 @@ class Interleaved:
 
     @hookimpl(trylast=True)
     def nstx_step(self, step):
+        import torch
+
         self.nstx.append(self.since(self.left))
         # The last warm-up step warms the floor passes too (a compiled floor compiles there).
         for features, deepest, samples in self.passes if step >= self.warmup else ():
             started = self.now()
             self.image.grad = None
             out = features(self.image)[deepest]
-            out.backward(out.new_ones(()).expand_as(out))
+            # A dense gradient in the layer's layout, as a loss hands back (a stride-0
+            # ``expand`` of one scalar takes a faster path in the last convolution).
+            out.backward(torch.ones_like(out))
             if step > self.warmup:
                 samples.append(self.since(started))
         self.left = self.now()

@@ -441,7 +441,7 @@ def check_size(
     if smallest < extractor.min_size:
         raise InputError(
             f"{setting} (style_scale {config.style_scale}) gives a {smallest}px side, below "
-            f"the {extractor.min_size}px that layer {list(extractor.body._modules)[-1]} needs"
+            f"the {extractor.min_size}px that layer {extractor.deepest} needs"
         )
 
 

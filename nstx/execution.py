@@ -8,7 +8,10 @@ for the measurements behind each choice).
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import logging
+import platform
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -47,6 +50,27 @@ def reduced_precision_pays_off(precision: str, device: torch.device) -> bool:
     return False
 
 
+# glibc mallopt parameters (malloc.h).
+M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4
+
+
+@functools.cache
+def keep_freed_memory() -> bool:
+    """Have glibc's malloc keep freed blocks for reuse rather than hand them back to the OS.
+
+    Each step allocates and frees the same feature-map-sized blocks. By default glibc maps
+    large blocks afresh and trims the heap, so the kernel zero-fills them page by page on
+    every step (about 12,000 page faults and 3% of a 256 px CPU step, measured). Set once
+    per process; memory stays reserved at the run's peak until the process exits.
+    """
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return False
+    libc = ctypes.CDLL(None)
+    kept = libc.mallopt(M_MMAP_MAX, 0) == 1 and libc.mallopt(M_TRIM_THRESHOLD, 2**31 - 1) == 1
+    log.debug("glibc malloc keeps freed memory: %s", kept)
+    return kept
+
+
 @dataclass(frozen=True)
 class Execution:
     """The settings a run's feature passes use; build it with :meth:`from_config`."""
@@ -66,6 +90,8 @@ class Execution:
             raise InputError(f"compile must be true or false, got {compiled!r}")
         if device.type == "cuda":
             torch.backends.cudnn.benchmark = True
+        if device.type == "cpu":
+            keep_freed_memory()
         if precision != "fp32" and not reduced_precision_pays_off(precision, device):
             log.warning("precision=%s brings no speed-up on %s; running in fp32", precision, device)
             precision = "fp32"

@@ -84,6 +84,7 @@ class FeatureExtractor(nn.Module):
                 module = type(module)(inplace=False)
             self.body.add_module(name, module)
         self.taps = frozenset(taps)
+        self.deepest = kept[-1]
         # Backbones name their pooling layers pool*, whichever pooling replaced them.
         self.pools_before_deepest = sum(name.startswith("pool") for name in kept[:deepest])
 

@@ -47,7 +47,9 @@ class CorrelationCost:
 
 def content_loss(features: Tensor, target: Tensor) -> Tensor:
     """Gatys' content loss: 1/2 sum of squared differences."""
-    return (features - target).pow(2).sum() / 2
+    from torch.nn.functional import mse_loss
+
+    return mse_loss(features, target, reduction="sum") / 2
 
 
 def tv_loss(image: Tensor, power: float = 2.0) -> Tensor:

@@ -27,8 +27,10 @@ class MSE(CorrelationCost):
     """Sum of squared differences / (4 C²); with ``gram`` exactly Gatys' E_l."""
 
     def distance(self, statistic: Tensor, target: Tensor) -> Tensor:
+        from torch.nn.functional import mse_loss
+
         channels = statistic.shape[-1]
-        return (statistic - target).pow(2).sum() / (4 * channels**2)
+        return mse_loss(statistic, target, reduction="sum") / (4 * channels**2)
 
 
 class L1(CorrelationCost):

@@ -1,6 +1,9 @@
 """precision and compile: accepted everywhere, applied where they pay off, else one log line."""
 
 import logging
+import platform
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -88,3 +91,34 @@ def test_backbone_weights_are_channels_last_on_cpu():
     backbone = engine.load_backbone(registry.default(), nstx.compose(**FAST), CPU)
     convs = [m for m in backbone.layers if isinstance(m, torch.nn.Conv2d)]
     assert convs and all(c.weight.is_contiguous(memory_format=torch.channels_last) for c in convs)
+
+
+FAULTS_AFTER_A_RUN = """
+import resource, sys, torch, nstx
+nstx.stylize(sys.argv[1], sys.argv[2], **{FAST!r})
+
+def faults_of_one_block():
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    block = torch.ones(16 * 2**20)  # 64 MB, every page touched by the fill
+    del block
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+
+faults_of_one_block()
+print(faults_of_one_block())
+"""
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="a glibc malloc setting")
+def test_cpu_runs_reuse_freed_memory_without_page_faults(content_path, style_path):
+    """After a CPU run, a freed feature-map-sized block comes back without fresh pages.
+
+    In a fresh process: the test process's heap has been shaped by every earlier test.
+    """
+    script = FAULTS_AFTER_A_RUN.replace("{FAST!r}", repr(FAST))
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(content_path), str(style_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert int(done.stdout.split()[-1]) < 100  # 16,384 pages if the block were mapped afresh
