@@ -17,31 +17,25 @@ def nstx_register_correlation(register):
     register("mean_shifted", MeanShifted)
 
 
-def flatten(features: Tensor) -> Tensor:
-    """(B, C, H, W) -> (B, C, M)."""
-    return features.flatten(2)
-
-
-def outer(f: Tensor) -> Tensor:
-    """F Fᵀ / M, batched (nstx.ops: one matrix product in the backward pass, not two)."""
+def outer(features: Tensor) -> Tensor:
+    """F Fᵀ / M of (B, C, H, W) features, batched (nstx.ops: one matrix product backward)."""
     from nstx import ops
 
-    return ops.outer(f)
+    return ops.outer(features)
 
 
 class Gram:
     """The Gram matrix F Fᵀ / M of Gatys et al."""
 
     def __call__(self, features: Tensor) -> Tensor:
-        return outer(flatten(features))
+        return outer(features)
 
 
 class Covariance:
     """(F - mean)(F - mean)ᵀ / M: the Gram matrix of centred features."""
 
     def __call__(self, features: Tensor) -> Tensor:
-        f = flatten(features)
-        return outer(f - f.mean(dim=-1, keepdim=True))
+        return outer(features - features.mean(dim=(2, 3), keepdim=True))
 
 
 class MeanShifted:
@@ -51,4 +45,4 @@ class MeanShifted:
         self.shift = shift
 
     def __call__(self, features: Tensor) -> Tensor:
-        return outer(flatten(features) + self.shift)
+        return outer(features + self.shift)

@@ -1,4 +1,5 @@
-"""The Gram product's hand-written backward matches autograd's in value, and keeps the layout."""
+"""The Gram product's hand-written backward matches autograd's, keeps the layout, and lets
+autograd add a second gradient into it in place."""
 
 import pytest
 import torch
@@ -13,10 +14,31 @@ def test_outer_gradient_matches_autograd(layout):
     target = torch.rand(2, 8, 8, generator=generator)
     features.requires_grad_(True)
 
-    def loss(outer):
-        return ((outer(features.flatten(2)) - target) ** 2 * target).sum()
+    def reference(f):
+        flat = f.flatten(2)
+        return flat @ flat.mT / flat.shape[-1]
 
-    expected = torch.autograd.grad(loss(lambda f: f @ f.mT / f.shape[-1]), features)[0]
+    def loss(outer):
+        return ((outer(features) - target) ** 2 * target).sum()
+
+    expected = torch.autograd.grad(loss(reference), features)[0]
     got = torch.autograd.grad(loss(ops.outer), features)[0]
     torch.testing.assert_close(got, expected)
     assert got.is_contiguous(memory_format=layout)
+
+
+def test_a_tapped_map_gets_its_gradients_summed_in_place():
+    """A map feeding both the next layer and a Gram matrix: one in-place add, no new tensor."""
+    image = torch.rand(1, 3, 16, 16, requires_grad=True)
+    first = torch.nn.Conv2d(3, 8, 3, padding=1).to(memory_format=torch.channels_last)
+    second = torch.nn.Conv2d(8, 8, 3, padding=1).to(memory_format=torch.channels_last)
+    tapped = first(image).relu()
+    loss = ops.outer(tapped).square().sum() + second(tapped).sum()
+    with torch.profiler.profile(record_shapes=True) as profile:
+        loss.backward()
+    adds = {
+        event.key
+        for event in profile.key_averages(group_by_input_shape=True)
+        if event.key in ("aten::add", "aten::add_") and event.input_shapes[:1] == [[1, 8, 16, 16]]
+    }
+    assert adds == {"aten::add_"}
