@@ -51,7 +51,7 @@ def compose(overrides: Sequence[str] = (), **options: Any) -> DictConfig:
 
     from nstx import registry
     from nstx.arguments import rewrite_init_paths
-    from nstx.config_errors import as_input_error
+    from nstx.config_errors import config_mistakes_as_input_errors
     from nstx.configstore import store_plugin_configs
 
     if options.get("plugins_dir"):
@@ -67,14 +67,11 @@ def compose(overrides: Sequence[str] = (), **options: Any) -> DictConfig:
         else:
             values[key] = value
     group_overrides = rewrite_init_paths(group_overrides, registry.names("init"))
-    try:
-        with initialize_config_module(config_module="nstx.conf", version_base="1.3"):
-            cfg = hydra_compose(config_name="config", overrides=group_overrides)
-    except Exception as error:
-        mistake = as_input_error(error)
-        if mistake is None:
-            raise
-        raise mistake from None
+    with (
+        config_mistakes_as_input_errors(),
+        initialize_config_module(config_module="nstx.conf", version_base="1.3"),
+    ):
+        cfg = hydra_compose(config_name="config", overrides=group_overrides)
     for key, value in values.items():
         if key in LAYER_GROUPS:
             OmegaConf.update(cfg, key, dict(value), merge=False, force_add=True)

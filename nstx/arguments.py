@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from nstx.errors import InputError
-from nstx.images import IMAGE_SUFFIXES, expand_directory
+from nstx.images import IMAGE_SUFFIXES, expand_directory, is_image_file
 
 IMAGE_SET_KEYS = ("content", "style")
 MULTIRUN_FLAGS = ("-m", "--multirun", "hydra.mode=MULTIRUN")
@@ -56,17 +56,13 @@ def images_in(key: str, value: str) -> list[str]:
     path = Path(value).expanduser()
     accepted = ", ".join(IMAGE_SUFFIXES)
     if path.is_dir():
-        return [str(path / p.name) for p in expand_directory(value, key)]
+        return [str(file) for file in expand_directory(value, key)]
     if GLOB_CHARACTERS.search(value):
         found = sorted(p for p in glob.glob(str(path)) if is_image_file(Path(p)))
         if not found:
             raise InputError(f"{key} pattern {value!r} matches no images (accepted: {accepted})")
         return found
     return [value]
-
-
-def is_image_file(path: Path) -> bool:
-    return path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES
 
 
 def expand_image_sets(argv: Sequence[str]) -> list[str]:

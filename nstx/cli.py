@@ -40,6 +40,13 @@ def plugins_dirs_from(argv: Sequence[str]) -> list[str]:
     return dirs
 
 
+def load_plugins(argv: Sequence[str]) -> None:
+    """Load the command line's plugin directories and give every plugin its config node."""
+    for directory in plugins_dirs_from(argv):
+        registry.load_plugins_dir(directory)
+    store_plugin_configs(registry.default())
+
+
 @hydra.main(version_base="1.3", config_path="conf", config_name="config")
 def app(config: DictConfig) -> float | list[float]:
     from nstx.api import run
@@ -66,9 +73,7 @@ def main() -> None:
     os.environ["HYDRA_FULL_ERROR"] = "1"  # let errors reach report() rather than Hydra's printer
     try:
         with terminate_raises():
-            for directory in plugins_dirs_from(argv):
-                registry.load_plugins_dir(directory)
-            store_plugin_configs(registry.default())
+            load_plugins(argv)
             sys.argv[1:] = arguments.rewrite(argv, registry.names("init"))
             app()
     except SystemExit:

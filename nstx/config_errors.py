@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from nstx.errors import InputError
 from nstx.registry import unknown
 
@@ -34,12 +38,27 @@ def as_input_error(error: BaseException) -> InputError | None:
     return None
 
 
+@contextmanager
+def config_mistakes_as_input_errors() -> Iterator[None]:
+    """Re-raise a config mistake from the block as its one-line :class:`InputError`."""
+    try:
+        yield
+    except Exception as error:
+        mistake = as_input_error(error)
+        if mistake is None:
+            raise
+        raise mistake from None
+
+
+def traceback_modules(error: BaseException) -> list[str]:
+    """The module of each frame of ``error``'s traceback, outermost first."""
+    return [str(frame.f_globals.get("__name__", "")) for frame, _ in traceback.walk_tb(error.__traceback__)]
+
+
 def raised_in_hydra(error: BaseException) -> bool:
     """Whether the innermost frame of ``error`` is Hydra's own code (composing the config)."""
-    frames = error.__traceback__
-    while frames is not None and frames.tb_next is not None:
-        frames = frames.tb_next
-    return frames is not None and str(frames.tb_frame.f_globals.get("__name__", "")).startswith("hydra.")
+    modules = traceback_modules(error)
+    return bool(modules) and modules[-1].startswith("hydra.")
 
 
 def first_line(text: str) -> str:

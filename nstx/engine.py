@@ -19,7 +19,7 @@ from PIL import Image
 from torch import Tensor
 
 from nstx import color, images, masks, multiscale, samples
-from nstx.config_errors import as_input_error
+from nstx.config_errors import config_mistakes_as_input_errors
 from nstx.errors import DivergedError, InputError, PluginError
 from nstx.execution import Execution, Features, memory_format
 from nstx.features import Backbone, FeatureExtractor
@@ -192,13 +192,8 @@ def number(config: DictConfig, key: str, kind: type[int] | type[float] = float) 
 
 def validate(config: DictConfig) -> None:
     """Reject values no run can use before any work starts."""
-    try:
+    with config_mistakes_as_input_errors():
         OmegaConf.to_container(config, resolve=True)
-    except Exception as error:
-        mistake = as_input_error(error)
-        if mistake is None:
-            raise
-        raise mistake from None
     for key in ("iterations", "image_size"):
         if number(config, key, int) <= 0:
             raise InputError(f"{key} must be a positive integer, got {config[key]!r}")

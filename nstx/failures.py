@@ -14,7 +14,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from nstx.config_errors import as_input_error
+from nstx.config_errors import as_input_error, traceback_modules
 from nstx.errors import DivergedError, InputError, Terminated
 
 DEBUG_ENV = "NSTX_DEBUG"
@@ -55,11 +55,7 @@ def unwritable_output(error: BaseException) -> InputError | None:
     """An ``OSError`` from Hydra creating or writing the run/sweep directory, before any job ran."""
     if not isinstance(error, OSError) or error.filename is None:
         return None
-    modules = []
-    frames = error.__traceback__
-    while frames is not None:
-        modules.append(str(frames.tb_frame.f_globals.get("__name__", "")))
-        frames = frames.tb_next
+    modules = traceback_modules(error)
     in_hydra = any(module.startswith(("hydra.", "hydra_plugins.")) for module in modules)
     in_a_job = any(module.startswith("nstx.") and module not in ("nstx.cli", __name__) for module in modules)
     if not in_hydra or in_a_job:

@@ -16,8 +16,7 @@ from omegaconf import DictConfig
 from PIL import Image
 
 from nstx import registry
-from nstx.cli import plugins_dirs_from
-from nstx.configstore import store_plugin_configs
+from nstx.cli import load_plugins
 from nstx.errors import InputError
 
 if TYPE_CHECKING:
@@ -119,7 +118,5 @@ def app(config: DictConfig) -> None:
 
 def main() -> None:
     """Console script ``nstx-features``; plugin directories are read before composition."""
-    for directory in plugins_dirs_from(sys.argv[1:]):
-        registry.load_plugins_dir(directory)
-    store_plugin_configs(registry.default())
+    load_plugins(sys.argv[1:])
     app()

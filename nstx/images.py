@@ -65,16 +65,17 @@ def expand_directory(source: ImageSource, key: str = "style") -> list[ImageSourc
     """
     if isinstance(source, Image.Image) or not Path(source).expanduser().is_dir():
         return [source]
-    found = sorted(
-        path
-        for path in Path(source).expanduser().iterdir()
-        if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES
-    )
+    found = sorted(path for path in Path(source).expanduser().iterdir() if is_image_file(path))
     if not found:
         raise InputError(
             f"{key} directory {str(source)!r} holds no images (accepted: {', '.join(IMAGE_SUFFIXES)})"
         )
     return list(found)
+
+
+def is_image_file(path: Path) -> bool:
+    """A file whose suffix is one of :data:`IMAGE_SUFFIXES`."""
+    return path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES
 
 
 def ensure_writable(directory: str | os.PathLike[str]) -> Path:

@@ -11,6 +11,7 @@ import importlib
 import importlib.util
 import os
 import sys
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType, FunctionType, ModuleType
@@ -146,11 +147,7 @@ class Registry:
             for name in LIFECYCLE_HOOKS
             for impl in getattr(self.pm.hook, name).get_hookimpls()
         }
-        frames = []
-        traceback = error.__traceback__
-        while traceback is not None:
-            frames.append(traceback.tb_frame)
-            traceback = traceback.tb_next
+        frames = [frame for frame, _ in traceback.walk_tb(error.__traceback__)]
         for frame in reversed(frames):
             if frame.f_code in hooks:
                 return hooks[frame.f_code]
