@@ -16,8 +16,6 @@ from pathlib import Path
 from nstx import __version__, registry
 from nstx.errors import InputError
 
-LIFECYCLE_HOOKS = ("nstx_run_start", "nstx_step", "nstx_run_end")
-
 
 @dataclass(frozen=True)
 class Listed:
@@ -58,7 +56,7 @@ def listing(reg: registry.Registry) -> list[Listed]:
         for entry in sorted(reg.tables()[kind].values(), key=lambda entry: entry.name)
     ]
     for name, plugin in sorted(reg.pm.list_name_plugin()):
-        hooks = [hook for hook in LIFECYCLE_HOOKS if hasattr(plugin, hook)]
+        hooks = [hook for hook in registry.LIFECYCLE_HOOKS if hasattr(plugin, hook)]
         if hooks:
             source, detail = where[name]
             rows.append(Listed("lifecycle", name, name, source, f"{detail}: {', '.join(hooks)}"))

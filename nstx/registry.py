@@ -23,6 +23,7 @@ from nstx import hookspecs
 from nstx.errors import InputError
 
 KINDS = ("backbone", "pooling", "correlation", "style_cost", "optimizer", "init")
+LIFECYCLE_HOOKS = ("nstx_run_start", "nstx_step", "nstx_run_end")
 
 # Built-in plugins, registered under their entry point names so that pluggy's
 # entry point loading sees them as already present.
@@ -164,9 +165,6 @@ class Registry:
         if isinstance(plugin, ModuleType):
             return plugin.__name__
         return f"{type(plugin).__module__}.{type(plugin).__qualname__}"
-
-
-LIFECYCLE_HOOKS = ("nstx_run_start", "nstx_step", "nstx_run_end")
 
 
 def defined_in(frame: FrameType, impl: Any) -> bool:
