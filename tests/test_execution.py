@@ -26,11 +26,8 @@ class RunRecorder:
 
 
 @pytest.fixture
-def recorder():
-    plugin = RunRecorder()
-    registry.default().register(plugin)
-    yield plugin
-    registry.default().pm.unregister(plugin)
+def recorder(registered):
+    return registered(RunRecorder())
 
 
 @pytest.mark.parametrize(

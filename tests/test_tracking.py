@@ -8,7 +8,6 @@ import sys
 import pytest
 
 import nstx
-from nstx import registry
 from nstx.hookspecs import hookimpl
 from nstx.tracking import flatten
 from tests.support import FAST
@@ -46,14 +45,12 @@ class FailingStep:
         raise RuntimeError(f"boom at step {step}")
 
 
-def test_a_run_that_fails_mid_way_ends_failed_with_its_error(mlflow_store, content_path, style_path):
-    plugin = FailingStep()
-    registry.default().register(plugin)
-    try:
-        with pytest.raises(RuntimeError, match="boom"):
-            nstx.stylize(content_path, style_path, **FAST, **tracked("failing"))
-    finally:
-        registry.default().pm.unregister(plugin)
+def test_a_run_that_fails_mid_way_ends_failed_with_its_error(
+    mlflow_store, registered, content_path, style_path
+):
+    registered(FailingStep())
+    with pytest.raises(RuntimeError, match="boom"):
+        nstx.stylize(content_path, style_path, **FAST, **tracked("failing"))
     (run,) = mlflow_store.runs("failing")
     assert run.info.status == "FAILED"
     assert run.data.tags["nstx.error"] == (
