@@ -123,3 +123,27 @@ def test_cpu_steps_reuse_freed_memory_without_page_faults(content_path, style_pa
         check=True,
     )
     assert float(done.stdout.split()[-1]) < 1000
+
+
+LARGE_BLOCK_FAULTS = """
+import resource
+import torch
+from nstx.execution import keep_freed_memory
+
+assert keep_freed_memory()
+faults = []
+for _ in range(6):  # 64 MB, a 512 px map: above any mmap threshold glibc accepts
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    torch.empty(2**24).fill_(1.0)
+    faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+print(faults[-1])
+"""
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="a glibc malloc setting")
+def test_large_blocks_are_reused_without_page_faults():
+    """A freed 64 MB block is soon reused as it is (glibc's defaults: 16,384 faults each time)."""
+    done = subprocess.run(
+        [sys.executable, "-c", LARGE_BLOCK_FAULTS], capture_output=True, text=True, check=True
+    )
+    assert int(done.stdout.split()[-1]) < 100
