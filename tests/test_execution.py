@@ -132,17 +132,21 @@ from nstx.execution import keep_freed_memory
 
 assert keep_freed_memory()
 faults = []
-for _ in range(6):  # 64 MB, a 512 px map: above any mmap threshold glibc accepts
+for _ in range(20):  # 64 MB, a 512 px map: above any mmap threshold glibc accepts
     before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     torch.empty(2**24).fill_(1.0)
     faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
-print(faults[-1])
+print(max(faults[-5:]))
 """
 
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="a glibc malloc setting")
 def test_large_blocks_are_reused_without_page_faults():
-    """A freed 64 MB block is soon reused as it is (glibc's defaults: 16,384 faults each time)."""
+    """After a few rounds a freed 64 MB block is reused as it is.
+
+    With glibc's defaults every round maps it afresh: 16,384 page faults each time. The
+    first rounds may still fault while the heap finds room for the block's alignment.
+    """
     done = subprocess.run(
         [sys.executable, "-c", LARGE_BLOCK_FAULTS], capture_output=True, text=True, check=True
     )
