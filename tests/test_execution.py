@@ -90,6 +90,15 @@ def test_backbone_weights_are_channels_last_on_cpu():
     assert convs and all(c.weight.is_contiguous(memory_format=torch.channels_last) for c in convs)
 
 
+def printed_by_fresh_process(script: str, *args: str) -> float:
+    """The last number ``script`` prints, run by this Python in a process of its own.
+
+    A fresh process, since the test process's heap has been shaped by every earlier test.
+    """
+    done = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, check=True)
+    return float(done.stdout.split()[-1])
+
+
 FAULTS_PER_STEP = """
 import resource, statistics, sys
 import nstx
@@ -113,16 +122,9 @@ print(statistics.median(b - a for a, b in zip(Faults.counts[-6:], Faults.counts[
 def test_cpu_steps_reuse_freed_memory_without_page_faults(content_path, style_path):
     """Once a 256 px CPU run is under way its steps take no fresh pages from the kernel.
 
-    (glibc's defaults: about 18,000 page faults per step.) In a fresh process, since the
-    test process's heap has been shaped by every earlier test.
+    (glibc's defaults: about 18,000 page faults per step.)
     """
-    done = subprocess.run(
-        [sys.executable, "-c", FAULTS_PER_STEP, str(content_path), str(style_path)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert float(done.stdout.split()[-1]) < 1000
+    assert printed_by_fresh_process(FAULTS_PER_STEP, str(content_path), str(style_path)) < 1000
 
 
 LARGE_BLOCK_FAULTS = """
@@ -147,7 +149,4 @@ def test_large_blocks_are_reused_without_page_faults():
     With glibc's defaults every round maps it afresh: 16,384 page faults each time. The
     first rounds may still fault while the heap finds room for the block's alignment.
     """
-    done = subprocess.run(
-        [sys.executable, "-c", LARGE_BLOCK_FAULTS], capture_output=True, text=True, check=True
-    )
-    assert int(done.stdout.split()[-1]) < 100
+    assert printed_by_fresh_process(LARGE_BLOCK_FAULTS) < 100
