@@ -8,10 +8,11 @@ from nstx import ops
 
 
 @pytest.mark.parametrize("layout", [torch.contiguous_format, torch.channels_last])
-def test_outer_gradient_matches_autograd(layout):
+@pytest.mark.parametrize("batch", [1, 2], ids=["convolution", "matrix-product"])
+def test_outer_gradient_matches_autograd(layout, batch):
     generator = torch.Generator().manual_seed(0)
-    features = torch.rand(2, 8, 5, 6, generator=generator).contiguous(memory_format=layout)
-    target = torch.rand(2, 8, 8, generator=generator)
+    features = torch.rand(batch, 8, 5, 6, generator=generator).contiguous(memory_format=layout)
+    target = torch.rand(batch, 8, 8, generator=generator)
     features.requires_grad_(True)
 
     def reference(f):
