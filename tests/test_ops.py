@@ -1,4 +1,4 @@
-"""The Gram product's hand-written backward matches autograd's, keeps the layout, and lets
+"""The Gram product and its hand-written backward match autograd's, keep the layout, and let
 autograd add a second gradient into it in place."""
 
 import pytest
@@ -9,10 +9,11 @@ from nstx import ops
 
 @pytest.mark.parametrize("layout", [torch.contiguous_format, torch.channels_last])
 @pytest.mark.parametrize("batch", [1, 2], ids=["convolution", "matrix-product"])
-def test_outer_gradient_matches_autograd(layout, batch):
+@pytest.mark.parametrize("channels", [8, ops.THIN_CHANNELS + 32], ids=["thin", "wide"])
+def test_outer_matches_autograd(layout, batch, channels):
     generator = torch.Generator().manual_seed(0)
-    features = torch.rand(batch, 8, 5, 6, generator=generator).contiguous(memory_format=layout)
-    target = torch.rand(batch, 8, 8, generator=generator)
+    features = torch.rand(batch, channels, 5, 6, generator=generator).contiguous(memory_format=layout)
+    target = torch.rand(batch, channels, channels, generator=generator)
     features.requires_grad_(True)
 
     def reference(f):
@@ -22,6 +23,7 @@ def test_outer_gradient_matches_autograd(layout, batch):
     def loss(outer):
         return ((outer(features) - target) ** 2 * target).sum()
 
+    torch.testing.assert_close(ops.outer(features), reference(features))
     expected = torch.autograd.grad(loss(reference), features)[0]
     got = torch.autograd.grad(loss(ops.outer), features)[0]
     torch.testing.assert_close(got, expected)
