@@ -60,11 +60,11 @@ def keep_freed_memory() -> bool:
 
     Each step allocates and frees the same feature-map-sized blocks. By default glibc
     maps large blocks afresh and trims its heap, so the kernel zero-fills them page by
-    page on every step (about 18,000 page faults per 256 px step, measured). Its mmap
+    page on every step (6,500-18,000 page faults per 256 px step, measured). Its mmap
     threshold can be raised to 32 MB at most, which still leaves 512 px maps (64 MB) to
     fault again on every step (41,000 page faults per step, measured). So every block
-    comes from the heap, and the heap is never trimmed: a step takes no page faults, and
-    the process keeps its peak memory until it exits. Set once per process, on glibc only.
+    comes from the heap, and the heap is never trimmed: steps take almost no page faults,
+    and the process keeps its peak memory until it exits. Set once per process, on glibc only.
     """
     if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
         return False

@@ -113,18 +113,20 @@ class Faults:
         self.counts.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt)
 
 registry.default().register(Faults())
-nstx.stylize(sys.argv[1], sys.argv[2], image_size=256, iterations=10, weights="random")
-print(statistics.median(b - a for a, b in zip(Faults.counts[-6:], Faults.counts[-5:])))
+nstx.stylize(sys.argv[1], sys.argv[2], image_size=256, iterations=16, weights="random")
+print(statistics.mean(b - a for a, b in zip(Faults.counts[-11:], Faults.counts[-10:])))
 """
 
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="a glibc malloc setting")
 def test_cpu_steps_reuse_freed_memory_without_page_faults(content_path, style_path):
-    """Once a 256 px CPU run is under way its steps take no fresh pages from the kernel.
+    """Once a 256 px CPU run is under way its steps take almost no fresh pages from the kernel.
 
-    (glibc's defaults: about 18,000 page faults per step.)
+    With glibc's defaults a step takes 6,500-13,000 page faults (measured means over steps
+    7-16). Kept blocks leave the odd step that still grows the heap by a feature map
+    (1,360-2,720 faults), so the test judges that mean: 0-700 measured.
     """
-    assert printed_by_fresh_process(FAULTS_PER_STEP, str(content_path), str(style_path)) < 1000
+    assert printed_by_fresh_process(FAULTS_PER_STEP, str(content_path), str(style_path)) < 2500
 
 
 LARGE_BLOCK_FAULTS = """
