@@ -8,7 +8,7 @@ from nstx import ops
 
 
 @pytest.mark.parametrize("layout", [torch.contiguous_format, torch.channels_last])
-@pytest.mark.parametrize("batch", [1, 2], ids=["convolution", "matrix-product"])
+@pytest.mark.parametrize("batch", [1, 2], ids=["one-map", "two-maps"])
 @pytest.mark.parametrize("channels", [8, ops.THIN_CHANNELS + 32], ids=["thin", "wide"])
 def test_outer_matches_autograd(layout, batch, channels):
     generator = torch.Generator().manual_seed(0)
