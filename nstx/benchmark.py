@@ -7,7 +7,9 @@ uses the very modules the run uses (same weights, truncation, memory format, pre
 Everything runs in one process. nstx steps are timed through the real engine
 (:func:`nstx.api.run`) by a lifecycle plugin, which runs one floor pass after every nstx
 step: floor and nstx alternate, so background load on a shared machine hits both alike,
-and the medians are compared.
+and the medians are compared. Warm-up steps fill an optimizer's history first
+(``history_size``: L-BFGS reads its stored pairs every step), so that the figures are those
+of most of a real run, not of its first steps.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from nstx.hookspecs import hookimpl
 SIZES = (128, 256, 512)
 LARGE = 1024
 OPTIMIZERS = ("lbfgs", "adam")
+WARMUP = 3
 
 
 @dataclass
@@ -44,6 +47,7 @@ class Row:
     height: int
     width: int
     optimizer: str
+    warmup: int
     floor_s: float
     nstx_s: float
     ratio: float
@@ -62,7 +66,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--large", action="store_true", help=f"also measure {LARGE} px")
     parser.add_argument("--optimizers", nargs="+", default=list(OPTIMIZERS), help="optimizer plugins")
     parser.add_argument("--steps", type=int, default=5, help="measured steps per run (median)")
-    parser.add_argument("--warmup", type=int, default=3, help="unmeasured steps first")
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=None,
+        help=f"unmeasured steps first (default: {WARMUP} plus the optimizer's history_size, if it has one)",
+    )
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
     parser.add_argument("--precision", default="fp32", help="fp32, bf16, fp16")
     parser.add_argument("--compile", action="store_true", help="torch.compile the feature extractor")
@@ -80,7 +89,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.large and LARGE not in args.sizes:
         args.sizes.append(LARGE)
-    if args.steps < 1 or args.warmup < 0:
+    if args.steps < 1 or (args.warmup is not None and args.warmup < 0):
         parser.error("--steps must be >= 1 and --warmup >= 0")
     return args
 
@@ -205,13 +214,14 @@ def square_samples() -> tuple[Any, Any]:
 
 def measure(size: int, optimizer: str, args: argparse.Namespace, inputs: tuple[Any, Any]) -> Row:
     """Run nstx for warm-up + measured steps at ``size`` with ``optimizer``, floor interleaved."""
+    from omegaconf import OmegaConf
+
     from nstx import api, engine, registry
 
     config = api.compose(
         # Tracking is off unless an override turns it on: the loop is measured, not MLflow.
         ["tracking.enabled=false", f"optimizer={optimizer}", *args.overrides],
         image_size=size,
-        iterations=args.warmup + args.steps,
         weights=args.weights,
         device=args.device,
         precision=args.precision,
@@ -219,7 +229,11 @@ def measure(size: int, optimizer: str, args: argparse.Namespace, inputs: tuple[A
         log_every=1,
         save_every=0,
     )
-    timer = Interleaved(args.warmup, args.compare_formats)
+    warmup = args.warmup
+    if warmup is None:
+        warmup = WARMUP + int(OmegaConf.select(config, "optimizer.history_size", default=0))
+    config.iterations = warmup + args.steps
+    timer = Interleaved(warmup, args.compare_formats)
     memory = PeakMemory(engine.resolve_device(args.device))
     reg = registry.default()
     reg.register(timer, name=f"nstx-bench-{size}-{optimizer}")
@@ -229,13 +243,14 @@ def measure(size: int, optimizer: str, args: argparse.Namespace, inputs: tuple[A
     finally:
         reg.pm.unregister(timer)
     peak = memory.megabytes()
-    nstx_wall, nstx_cpu = map(list, zip(*timer.nstx[args.warmup :], strict=True))
+    nstx_wall, nstx_cpu = map(list, zip(*timer.nstx[warmup:], strict=True))
     floor_wall, floor_cpu = map(list, zip(*timer.floor, strict=True))
     return Row(
         size=size,
         height=timer.shape[0],
         width=timer.shape[1],
         optimizer=optimizer,
+        warmup=warmup,
         floor_s=statistics.median(floor_wall),
         nstx_s=statistics.median(nstx_wall),
         ratio=paired_ratio(nstx_wall, floor_wall),

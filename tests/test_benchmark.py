@@ -31,3 +31,14 @@ def test_benchmark_at_64px_writes_table_and_json(tmp_path):
         assert row["floor_s"] > 0 and row["nstx_s"] > 0
         assert row["ratio"] > 0 and row["cpu_ratio"] > 0 and row["peak_memory_mb"] > 0
         assert f"| 64x64 | {row['optimizer']} | {row['floor_s']:.3f} | {row['nstx_s']:.3f} |" in done.stdout
+
+
+def test_default_warmup_fills_the_optimizer_history():
+    from nstx import benchmark
+
+    args = benchmark.parse_args(["--steps", "1", "optimizer.history_size=2"])
+    lbfgs = benchmark.measure(32, "lbfgs", args, benchmark.square_samples())
+    assert lbfgs.warmup == benchmark.WARMUP + 2
+    assert len(lbfgs.nstx_samples) == len(lbfgs.floor_samples) == 1
+    adam = benchmark.measure(32, "adam", benchmark.parse_args(["--steps", "1"]), benchmark.square_samples())
+    assert adam.warmup == benchmark.WARMUP
