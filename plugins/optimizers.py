@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from nstx.errors import InputError
 from nstx.hookspecs import hookimpl
 
 if TYPE_CHECKING:
     from torch import Tensor
     from torch.optim import Optimizer
+
+
+LINE_SEARCHES = (None, "strong_wolfe")
 
 
 @hookimpl
@@ -23,10 +27,19 @@ def lbfgs(
 ) -> Optimizer:
     """L-BFGS with one iteration per step and no early stop, as in neural-style.
 
-    ``line_search="strong_wolfe"`` evaluates the loss several times per step.
+    With a fixed step it is nstx's own (nstx.lbfgs: no host reads per step); a line search
+    (``line_search="strong_wolfe"``, several loss evaluations per step) is torch's.
     """
     import torch
 
+    if isinstance(history_size, bool) or not isinstance(history_size, int) or history_size < 1:
+        raise InputError(f"optimizer.history_size must be a positive integer, got {history_size!r}")
+    if line_search not in LINE_SEARCHES:
+        raise InputError(f"unknown optimizer.line_search {line_search!r} (accepted: null, strong_wolfe)")
+    if line_search is None:
+        from nstx.lbfgs import LBFGS
+
+        return LBFGS(params, lr=lr, history_size=history_size)
     return torch.optim.LBFGS(
         params,
         lr=lr,

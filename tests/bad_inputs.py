@@ -124,6 +124,14 @@ CASES = {
     "infinite_weight": Case(fixed(style_weight=float("inf")), ("style_weight", "finite", "inf")),
     "nan_weight": Case(fixed(tv_weight=float("nan")), ("tv_weight", "finite", "nan")),
     "negative_weight": Case(fixed(content_weight=-1.0), ("content_weight", ">= 0", "-1.0")),
+    "unknown_line_search": Case(
+        fixed(**{"optimizer.line_search": "armijo"}),
+        ("optimizer.line_search", "'armijo'", "strong_wolfe"),
+    ),
+    "zero_history_size": Case(
+        fixed(**{"optimizer.history_size": 0}),
+        ("optimizer.history_size", "positive integer", "0"),
+    ),
     "unknown_device": Case(fixed(device="tpu"), ("'tpu'", "auto, cpu, cuda")),
     "output_not_writable": Case(unwritable_output, ("a_file/out", "cannot be written")),
     "weights_missing": Case(
