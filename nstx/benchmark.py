@@ -325,8 +325,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     import torch
 
-    from nstx import engine
+    from nstx import cli, engine, registry
 
+    for directory in cli.plugins_dirs_from(args.overrides):  # so that their plugins can be named
+        registry.load_plugins_dir(directory)
     if args.threads:
         torch.set_num_threads(args.threads)
     threads = torch.get_num_threads()

@@ -33,6 +33,32 @@ def test_benchmark_at_64px_writes_table_and_json(tmp_path):
         assert f"| 64x64 | {row['optimizer']} | {row['floor_s']:.3f} | {row['nstx_s']:.3f} |" in done.stdout
 
 
+SGD_PLUGIN = """
+from nstx.hookspecs import hookimpl
+
+
+@hookimpl
+def nstx_register_optimizer(register):
+    register("sgd", sgd)
+
+
+def sgd(params, lr: float = 0.1):
+    import torch
+
+    return torch.optim.SGD(params, lr=lr)
+"""
+
+
+def test_a_plugin_from_a_plugins_dir_can_be_benchmarked(tmp_path):
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "sgd.py").write_text(SGD_PLUGIN)
+    args = ["--sizes", "32", "--optimizers", "sgd", "--steps", "1", "--warmup", "0", f"plugins_dir={plugins}"]
+    done = subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "| 32x32 | sgd |" in done.stdout
+
+
 def test_default_warmup_fills_the_optimizer_history():
     from nstx import benchmark
 
