@@ -325,10 +325,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     import torch
 
-    from nstx import cli, engine, registry
+    from nstx import cli, engine
 
-    for directory in cli.plugins_dirs_from(args.overrides):  # so that their plugins can be named
-        registry.load_plugins_dir(directory)
+    cli.load_plugins(args.overrides)  # plugins_dir= overrides, so that their plugins can be named
     if args.threads:
         torch.set_num_threads(args.threads)
     threads = torch.get_num_threads()
