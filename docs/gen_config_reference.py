@@ -181,7 +181,7 @@ def plugin_group(kind: str, default: str | None, impls: dict[str, Any]) -> list[
             lines += table(parameters(yaml_files[name]))
         else:
             lines += ["No YAML: the options come from the plugin's signature.", ""]
-            lines += table([(key, value, "") for key, value in plugin_options(impls[name]).items()])
+            lines += table([(key, value, "") for key, value in plugin_options(kind, impls[name]).items()])
     return lines
 
 

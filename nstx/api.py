@@ -78,7 +78,8 @@ def compose(overrides: Sequence[str] = (), **options: Any) -> DictConfig:
             continue
         if OmegaConf.select(cfg, key, default=KeyError) is KeyError:
             raise InputError(f"unknown option {key!r} (known: {', '.join(sorted(cfg))})")
-        OmegaConf.update(cfg, key, value, merge=True)
+        # A plugin's options need not all be in its config file: its signature decides.
+        OmegaConf.update(cfg, key, value, merge=True, force_add=key in PLUGIN_GROUPS)
     return cfg
 
 

@@ -6,25 +6,17 @@ import inspect
 from importlib.resources import files
 from typing import Any
 
+from nstx.options import parameters
 from nstx.registry import KINDS, Registry
 
-# Arguments the engine passes itself; the rest of a signature are the plugin's options.
-ENGINE_ARGUMENTS = {"weights", "layer", "correlation", "params", "content", "style", "generator"}
 
-
-def plugin_options(impl: Any) -> dict[str, Any]:
-    """The keyword parameters of ``impl`` (a class or function) with their defaults."""
-    try:
-        signature = inspect.signature(impl)
-    except (TypeError, ValueError):
+def plugin_options(kind: str, impl: Any) -> dict[str, Any]:
+    """The options of ``impl`` as a ``kind`` plugin with their defaults (None where it has none)."""
+    takes = parameters(kind, impl)
+    if takes is None:
         return {}
-    options = {}
-    for name, parameter in signature.parameters.items():
-        if name in ENGINE_ARGUMENTS or parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
-            continue
-        default = parameter.default
-        options[name] = None if default is parameter.empty else default
-    return options
+    empty = inspect.Parameter.empty
+    return {name: None if p.default is empty else p.default for name, p in takes.options.items()}
 
 
 def store_plugin_configs(registry: Registry) -> list[tuple[str, str]]:
@@ -38,7 +30,7 @@ def store_plugin_configs(registry: Registry) -> list[tuple[str, str]]:
         for name in registry.names(kind):
             if conf.joinpath(kind, f"{name}.yaml").is_file():
                 continue
-            node = {"name": name, **plugin_options(registry.get(kind, name))}
+            node = {"name": name, **plugin_options(kind, registry.get(kind, name))}
             store.store(group=kind, name=name, node=node)
             stored.append((kind, name))
     return stored

@@ -18,7 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 from PIL import Image
 from torch import Tensor
 
-from nstx import color, images, masks, multiscale, samples
+from nstx import color, images, masks, multiscale, options, samples
 from nstx.config_errors import config_mistakes_as_input_errors
 from nstx.errors import DivergedError, InputError, PluginError
 from nstx.execution import Execution, Features, memory_format
@@ -65,7 +65,9 @@ def plugin(registry: Registry, kind: str, node: DictConfig) -> tuple[Any, dict[s
     """The implementation named by a plugin group node, and the node's other keys."""
     params = OmegaConf.to_container(node, resolve=True)
     assert isinstance(params, dict)
-    impl = registry.get(kind, params.pop("name"))
+    name = params.pop("name")
+    impl = registry.get(kind, name)
+    options.check(kind, name, impl, params)
     return impl, params
 
 
@@ -311,6 +313,8 @@ def execute(
     KILLED; an error in plugin code is raised as a :class:`PluginError` naming the plugin.
     """
     validate(config)
+    for group in PLUGIN_GROUPS:  # names and options, before any work
+        plugin(registry, group, config[group])
     levels = multiscale.plan(config)
     device = resolve_device(str(config.device))
     execution = Execution.from_config(config, device)

@@ -132,6 +132,14 @@ CASES = {
         fixed(**{"optimizer.history_size": 0}),
         ("optimizer.history_size", "positive integer", "0"),
     ),
+    "unknown_plugin_option": Case(
+        fixed(optimizer={"name": "adam", "momentum": 0.9}),
+        ("optimizer=adam option 'momentum'", "beta1, beta2, lr"),
+    ),
+    "plugin_option_of_wrong_type": Case(
+        fixed(correlation={"name": "mean_shifted", "shift": "low"}),
+        ("correlation.shift", "a number", "'low'"),
+    ),
     "unknown_device": Case(fixed(device="tpu"), ("'tpu'", "auto, cpu, cuda")),
     "output_not_writable": Case(unwritable_output, ("a_file/out", "cannot be written")),
     "weights_missing": Case(

@@ -30,6 +30,9 @@ def overrides(options: dict, tmp_path, content_path, style_path) -> list[str]:
             args.append(f"~{key}")
         elif key in LAYER_GROUPS:
             args += [f"++{key}.{layer}={weight}" for layer, weight in value.items()]
+        elif isinstance(value, dict):  # a plugin group: its name, then its options
+            args.append(f"{key}={value['name']}")
+            args += [f"++{key}.{option}={v}" for option, v in value.items() if option != "name"]
         else:
             args.append(f"{key}={value}")
     return args

@@ -16,8 +16,8 @@ def test_both_plugins_are_registered_by_name_through_the_entry_point():
 
 
 def test_their_keyword_arguments_are_their_config_options():
-    assert plugin_options(registry.get("correlation", "pearson")) == {"eps": 1e-5}
-    assert plugin_options(registry.get("style_cost", "huber")) == {"delta": 1.0}
+    assert plugin_options("correlation", registry.get("correlation", "pearson")) == {"eps": 1e-5}
+    assert plugin_options("style_cost", registry.get("style_cost", "huber")) == {"delta": 1.0}
 
 
 def test_pearson_coefficients_are_one_on_the_diagonal_and_within_minus_one_and_one():

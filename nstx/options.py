@@ -1,0 +1,95 @@
+"""A plugin's options checked against its signature before a run starts.
+
+A plugin group's config node is ``name`` plus keyword arguments for the implementation.
+Without this check a key it does not take, or a value of another type than its
+default, would end in a traceback from inside the run, after the backbone was loaded
+and the targets computed.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from nstx.errors import InputError
+from nstx.registry import unknown
+
+# What the engine passes itself, per plugin kind (hookspecs.py): leading positional
+# arguments, then keyword arguments by name.
+ENGINE_ARGUMENTS: dict[str, tuple[int, tuple[str, ...]]] = {
+    "backbone": (0, ("weights",)),
+    "pooling": (1, ()),
+    "correlation": (0, ()),
+    "style_cost": (0, ("correlation",)),
+    "optimizer": (1, ()),
+    "init": (3, ()),
+}
+POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+NAMED = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+
+
+@dataclass(frozen=True)
+class Parameters:
+    """What an implementation takes from its config node, read from its signature."""
+
+    options: dict[str, inspect.Parameter]  # what the config may set, by name
+    engine_fills: frozenset[str]  # what the engine passes itself
+    takes_any: bool  # it has **kwargs
+
+
+def parameters(kind: str, impl: Any) -> Parameters | None:
+    """The options of ``impl`` as a ``kind`` plugin, or None where it has no Python signature."""
+    try:
+        signature = list(inspect.signature(impl).parameters.values())
+    except (TypeError, ValueError):  # a builtin, say
+        return None
+    positional, by_name = ENGINE_ARGUMENTS[kind]
+    engine_fills = set(by_name)
+    while positional and signature and signature[0].kind in POSITIONAL:
+        engine_fills.add(signature[0].name)
+        signature, positional = signature[1:], positional - 1
+    return Parameters(
+        options={p.name: p for p in signature if p.kind in NAMED and p.name not in engine_fills},
+        engine_fills=frozenset(engine_fills),
+        takes_any=any(p.kind is inspect.Parameter.VAR_KEYWORD for p in signature),
+    )
+
+
+def check(kind: str, name: str, impl: Any, options: Mapping[str, Any]) -> None:
+    """Raise an :class:`InputError` for an option ``impl`` does not take, lacks or cannot use."""
+    takes = parameters(kind, impl)
+    if takes is None:
+        return
+    what = f"{kind}={name}"
+    for key, value in options.items():
+        if key in takes.options:
+            check_type(f"{kind}.{key}", value, takes.options[key].default)
+        elif key in takes.engine_fills:
+            raise InputError(f"{kind}.{key} is not an option: nstx passes it to {what} itself")
+        elif not takes.takes_any and not takes.options:
+            raise InputError(f"{what} takes no options, got {kind}.{key}")
+        elif not takes.takes_any:
+            raise InputError(unknown(f"{what} option", key, takes.options))
+    for key, parameter in takes.options.items():
+        if parameter.default is inspect.Parameter.empty and options.get(key) is None:
+            raise InputError(f"{what} needs {kind}.{key}")
+
+
+def check_type(key: str, value: Any, default: Any) -> None:
+    """``value`` must be of its default's kind: a bool, an integer, a number or a string."""
+    if default is None or default is inspect.Parameter.empty or value is None:
+        return
+    if isinstance(default, bool):
+        fits, accepted = isinstance(value, bool), "true or false"
+    elif isinstance(default, int):
+        fits, accepted = isinstance(value, int) and not isinstance(value, bool), "an integer"
+    elif isinstance(default, float):
+        fits, accepted = isinstance(value, int | float) and not isinstance(value, bool), "a number"
+    elif isinstance(default, str):
+        fits, accepted = isinstance(value, str), "a string"
+    else:
+        return
+    if not fits:
+        raise InputError(f"{key} must be {accepted}, got {value!r}")

@@ -1,0 +1,66 @@
+"""A plugin's options are checked against its signature, before any work is done."""
+
+from __future__ import annotations
+
+import pytest
+
+import nstx
+from nstx.errors import InputError
+from nstx.options import check
+from tests.support import FAST
+
+
+def sgd(parameters, lr: float = 0.1, nesterov: bool = False, steps: int = 1, mode: str = "plain"):
+    """An optimizer factory as a third party might write one: the engine passes the image first."""
+
+
+def needs_path(content, style, generator, path, blur: float = 0.0):
+    """An init with an option that has no default."""
+
+
+def takes_anything(correlation=None, **options):
+    """A style cost that forwards its options."""
+
+
+def test_options_the_implementation_takes_pass():
+    check("optimizer", "sgd", sgd, {"lr": 1, "nesterov": True, "steps": 3, "mode": "heavy"})
+    check("init", "needs_path", needs_path, {"path": "a.png"})
+    check("style_cost", "takes_anything", takes_anything, {"anything": [1, 2]})
+
+
+@pytest.mark.parametrize(
+    ("kind", "impl", "options", "message"),
+    [
+        ("optimizer", sgd, {"momentum": 0.9}, "unknown optimizer=x option 'momentum' (available: lr, mode"),
+        ("optimizer", sgd, {"nesterof": True}, "did you mean 'nesterov'?"),
+        ("optimizer", sgd, {"parameters": []}, "optimizer.parameters is not an option: nstx passes it"),
+        ("style_cost", takes_anything, {"correlation": "gram"}, "style_cost.correlation is not an option"),
+        ("init", needs_path, {}, "init=x needs init.path"),
+        ("optimizer", sgd, {"lr": "fast"}, "optimizer.lr must be a number, got 'fast'"),
+        ("optimizer", sgd, {"lr": True}, "optimizer.lr must be a number, got True"),
+        ("optimizer", sgd, {"steps": 2.5}, "optimizer.steps must be an integer, got 2.5"),
+        ("optimizer", sgd, {"nesterov": 1}, "optimizer.nesterov must be true or false, got 1"),
+        ("optimizer", sgd, {"mode": 3}, "optimizer.mode must be a string, got 3"),
+    ],
+)
+def test_a_bad_option_is_one_line_naming_it(kind, impl, options, message):
+    with pytest.raises(InputError) as error:
+        check(kind, "x", impl, options)
+    assert message in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+def test_an_implementation_without_options_says_so():
+    class Gram:
+        def __call__(self, features):
+            return features
+
+    with pytest.raises(InputError, match=r"correlation=gram takes no options, got correlation\.scale"):
+        check("correlation", "gram", Gram, {"scale": 2})
+
+
+def test_a_bad_option_fails_before_a_tracked_run_starts(mlflow_store, content_path, style_path):
+    options = {**FAST, "tracking": {"enabled": True, "experiment": "options"}}
+    with pytest.raises(InputError, match="optimizer=adam option 'momentum'"):
+        nstx.stylize(content_path, style_path, optimizer={"name": "adam", "momentum": 0.9}, **options)
+    assert mlflow_store.runs("options") == []
