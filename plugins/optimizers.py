@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -32,6 +33,7 @@ def lbfgs(
     """
     import torch
 
+    check_learning_rate(lr)
     if isinstance(history_size, bool) or not isinstance(history_size, int) or history_size < 1:
         raise InputError(f"optimizer.history_size must be a positive integer, got {history_size!r}")
     if line_search not in LINE_SEARCHES:
@@ -55,4 +57,14 @@ def adam(params: Iterable[Tensor], lr: float = 0.02, beta1: float = 0.9, beta2: 
     """Adam on the pixels (in [0, 1])."""
     import torch
 
+    check_learning_rate(lr)
+    for key, beta in (("beta1", beta1), ("beta2", beta2)):
+        if not 0 <= beta < 1:
+            raise InputError(f"optimizer.{key} must be in [0, 1), got {beta!r}")
     return torch.optim.Adam(params, lr=lr, betas=(beta1, beta2))
+
+
+def check_learning_rate(lr: float) -> None:
+    """A step size the optimizers can use: finite and >= 0 (0 keeps the image as it starts)."""
+    if not 0 <= lr < math.inf:
+        raise InputError(f"optimizer.lr must be finite and >= 0, got {lr!r}")

@@ -132,6 +132,10 @@ CASES = {
         fixed(**{"optimizer.history_size": 0}),
         ("optimizer.history_size", "positive integer", "0"),
     ),
+    "negative_learning_rate": Case(fixed(**{"optimizer.lr": -1}), ("optimizer.lr", "finite and >= 0", "-1")),
+    "beta_out_of_range": Case(
+        fixed(optimizer={"name": "adam", "beta2": 1.0}), ("optimizer.beta2", "[0, 1)", "1.0")
+    ),
     "unknown_plugin_option": Case(
         fixed(optimizer={"name": "adam", "momentum": 0.9}),
         ("optimizer=adam option 'momentum'", "beta1, beta2, lr"),
