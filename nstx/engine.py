@@ -180,8 +180,8 @@ def blend_weights(config: DictConfig, styles: int) -> list[float]:
 
 
 def number(config: DictConfig, key: str, kind: type[int] | type[float] = float) -> float:
-    """``config[key]`` as a finite int or float, or an :class:`InputError` naming it."""
-    value = config[key]
+    """``config[key]`` (dotted keys too) as a finite int or float, or an :class:`InputError` naming it."""
+    value = OmegaConf.select(config, key)
     accepted = "an integer" if kind is int else "a finite number"
     try:
         parsed = float(value)
@@ -196,11 +196,15 @@ def validate(config: DictConfig) -> None:
     """Reject values no run can use before any work starts."""
     with config_mistakes_as_input_errors():
         OmegaConf.to_container(config, resolve=True)
-    for key in ("iterations", "image_size"):
+    for key in ("iterations", "image_size", "log_every"):
         if number(config, key, int) <= 0:
             raise InputError(f"{key} must be a positive integer, got {config[key]!r}")
-    for key in ("seed", "log_every", "max_pixels"):
+    for key in ("seed", "max_pixels"):
         number(config, key, int)
+    for key in ("save_every", "tracking.image_every"):  # null or 0: the final image only
+        value = OmegaConf.select(config, key)
+        if value is not None and number(config, key, int) < 0:
+            raise InputError(f"{key} must be an integer >= 0 (0: the final image only), got {value!r}")
     for key in ("content_weight", "style_weight", "tv_weight", "tv_power"):
         if number(config, key) < 0:
             raise InputError(f"{key} must be finite and >= 0, got {config[key]!r}")
@@ -501,7 +505,7 @@ def optimize(
     multi-scale run continue the count); ``render`` maps the image to what hooks see.
     """
     config = run.config
-    log_every = max(1, int(config.log_every))
+    log_every = int(config.log_every)
     steps = steps if steps is not None else range(1, int(config.iterations) + 1)
     save_every = int(config.save_every or 0)
     last: dict[str, Tensor] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -71,7 +72,8 @@ class SlicedWasserstein:
     def __init__(self, correlation: Any = None, projections: int | None = None, seed: int = 0) -> None:
         import torch
 
-        if projections is not None and projections <= 0:
+        whole = isinstance(projections, int) and not isinstance(projections, bool)
+        if projections is not None and not (whole and projections > 0):
             raise InputError(f"style_cost.projections must be a positive integer or null, got {projections}")
         self.projections = projections
         self.generator = torch.Generator().manual_seed(int(seed))
@@ -131,6 +133,8 @@ class GaussianW2:
     """
 
     def __init__(self, correlation: Any = None, eps: float = 1e-5) -> None:
+        if not 0 < eps < math.inf:
+            raise InputError(f"style_cost.eps must be a positive number, got {eps!r}")
         self.eps = eps
 
     def prepare(self, styles: Sequence[Tensor], blend: Sequence[float]) -> GaussianTarget:

@@ -144,6 +144,18 @@ CASES = {
         fixed(correlation={"name": "mean_shifted", "shift": "low"}),
         ("correlation.shift", "a number", "'low'"),
     ),
+    "zero_log_every": Case(fixed(log_every=0), ("log_every", "positive integer", "0")),
+    "negative_save_every": Case(fixed(save_every=-1), ("save_every", ">= 0", "-1")),
+    "negative_image_every": Case(
+        fixed(**{"tracking.image_every": -5}), ("tracking.image_every", ">= 0", "-5")
+    ),
+    "fractional_projections": Case(
+        fixed(style_cost={"name": "sliced_wasserstein", "projections": 2.5}),
+        ("style_cost.projections", "positive integer or null", "2.5"),
+    ),
+    "negative_eps": Case(
+        fixed(style_cost={"name": "gaussian_w2", "eps": -1.0}), ("style_cost.eps", "positive number", "-1.0")
+    ),
     "unknown_device": Case(fixed(device="tpu"), ("'tpu'", "auto, cpu, cuda")),
     "output_not_writable": Case(unwritable_output, ("a_file/out", "cannot be written")),
     "weights_missing": Case(
