@@ -11,8 +11,8 @@ from omegaconf import DictConfig, OmegaConf
 from PIL import Image
 
 from nstx.errors import InputError
+from nstx.registry import KINDS as PLUGIN_GROUPS
 
-PLUGIN_GROUPS = ("backbone", "pooling", "correlation", "style_cost", "optimizer", "init")
 LAYER_GROUPS = ("style_layers", "content_layers")
 
 ImageInput = str | os.PathLike[str] | Image.Image

@@ -24,10 +24,10 @@ from nstx.errors import DivergedError, InputError, PluginError
 from nstx.execution import Execution, Features, memory_format
 from nstx.features import Backbone, FeatureExtractor
 from nstx.losses import Objective, StyleTerm
+from nstx.registry import KINDS as PLUGIN_GROUPS
 from nstx.registry import Registry
 from nstx.signals import terminate_raises
 
-PLUGIN_GROUPS = ("backbone", "pooling", "correlation", "style_cost", "optimizer", "init")
 OUTPUT_FILE = "stylized.png"
 
 log = logging.getLogger(__name__)

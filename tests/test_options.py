@@ -6,7 +6,8 @@ import pytest
 
 import nstx
 from nstx.errors import InputError
-from nstx.options import check
+from nstx.options import ENGINE_ARGUMENTS, check
+from nstx.registry import KINDS
 from tests.support import FAST
 
 
@@ -64,3 +65,7 @@ def test_a_bad_option_fails_before_a_tracked_run_starts(mlflow_store, content_pa
     with pytest.raises(InputError, match="optimizer=adam option 'momentum'"):
         nstx.stylize(content_path, style_path, optimizer={"name": "adam", "momentum": 0.9}, **options)
     assert mlflow_store.runs("options") == []
+
+
+def test_every_plugin_kind_says_what_the_engine_passes():
+    assert set(ENGINE_ARGUMENTS) == set(KINDS)
