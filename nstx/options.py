@@ -1,9 +1,8 @@
-"""A plugin's options checked against its signature before a run starts.
+"""A plugin's options, read from its signature: offered by the config store, checked before a run.
 
 A plugin group's config node is ``name`` plus keyword arguments for the implementation.
-Without this check a key it does not take, or a value of another type than its
-default, would end in a traceback from inside the run, after the backbone was loaded
-and the targets computed.
+Without the check, a key it does not take or a value of another type than its default
+would end in a traceback from inside the run, once the backbone had been loaded.
 """
 
 from __future__ import annotations
