@@ -11,7 +11,7 @@ from omegaconf import DictConfig, OmegaConf
 from PIL import Image
 
 from nstx.errors import InputError
-from nstx.registry import KINDS as PLUGIN_GROUPS
+from nstx.registry import KINDS
 
 LAYER_GROUPS = ("style_layers", "content_layers")
 
@@ -59,9 +59,9 @@ def compose(overrides: Sequence[str] = (), **options: Any) -> DictConfig:
     store_plugin_configs(registry.default())
     group_overrides, values = list(overrides), {}
     for key, value in options.items():
-        if key in (*PLUGIN_GROUPS, *LAYER_GROUPS) and isinstance(value, str):
+        if key in (*KINDS, *LAYER_GROUPS) and isinstance(value, str):
             group_overrides.append(f"{key}={value}")
-        elif key in PLUGIN_GROUPS and isinstance(value, Mapping) and "name" in value:
+        elif key in KINDS and isinstance(value, Mapping) and "name" in value:
             group_overrides.append(f"{key}={value['name']}")
             values[key] = {k: v for k, v in value.items() if k != "name"}
         else:
@@ -79,7 +79,7 @@ def compose(overrides: Sequence[str] = (), **options: Any) -> DictConfig:
         if OmegaConf.select(cfg, key, default=KeyError) is KeyError:
             raise InputError(f"unknown option {key!r} (known: {', '.join(sorted(cfg))})")
         # A plugin's options need not all be in its config file: its signature decides.
-        OmegaConf.update(cfg, key, value, merge=True, force_add=key in PLUGIN_GROUPS)
+        OmegaConf.update(cfg, key, value, merge=True, force_add=key in KINDS)
     return cfg
 
 

@@ -24,8 +24,7 @@ from nstx.errors import DivergedError, InputError, PluginError
 from nstx.execution import Execution, Features, memory_format
 from nstx.features import Backbone, FeatureExtractor
 from nstx.losses import Objective, StyleTerm
-from nstx.registry import KINDS as PLUGIN_GROUPS
-from nstx.registry import Registry
+from nstx.registry import KINDS, Registry
 from nstx.signals import terminate_raises
 
 OUTPUT_FILE = "stylized.png"
@@ -317,7 +316,7 @@ def execute(
     KILLED; an error in plugin code is raised as a :class:`PluginError` naming the plugin.
     """
     validate(config)
-    for group in PLUGIN_GROUPS:  # names and options, before any work
+    for group in KINDS:  # names and options, before any work
         plugin(registry, group, config[group])
     levels = multiscale.plan(config)
     device = resolve_device(str(config.device))
@@ -352,7 +351,7 @@ def execute(
             content=content_tensor.to(device),
             styles=[t.to(device) for t in style_tensors],
             weights=backbone.weights,
-            tags={f"plugin.{group}": str(config[group].name) for group in PLUGIN_GROUPS}
+            tags={f"plugin.{group}": str(config[group].name) for group in KINDS}
             | {"weights": backbone.weights, "device": str(device), "precision": execution.precision}
             | {"seed": str(seed)}
             | {f"version.{name}": version for name, version in library_versions().items()},
