@@ -134,10 +134,14 @@ def open_inputs(
     content_image = images.open_image(
         content if content is not None else config.content or samples.CONTENT, limit
     )
-    style_sources = styles if styles is not None else config.style or samples.STYLE
+    style_sources = styles if styles is not None else config.style
+    if style_sources is None or style_sources == "":
+        style_sources = samples.STYLE
     if isinstance(style_sources, str | Path | Image.Image):
         style_sources = [style_sources]
     style_sources = [path for source in style_sources for path in images.expand_directory(source)]
+    if not style_sources:
+        raise InputError("style is an empty list: give one or more images, or null for the bundled sample")
     return content_image, [images.open_image(source, limit) for source in style_sources]
 
 
@@ -204,9 +208,11 @@ def validate(config: DictConfig) -> None:
         value = OmegaConf.select(config, key)
         if value is not None and number(config, key, int) < 0:
             raise InputError(f"{key} must be an integer >= 0 (0: the final image only), got {value!r}")
-    for key in ("content_weight", "style_weight", "tv_weight", "tv_power"):
+    for key in ("content_weight", "style_weight", "tv_weight"):
         if number(config, key) < 0:
             raise InputError(f"{key} must be finite and >= 0, got {config[key]!r}")
+    if number(config, "tv_power") < 1:  # below 1 the gradient at equal neighbours is infinite
+        raise InputError(f"tv_power must be finite and >= 1 (1: L1, 2: squared), got {config.tv_power!r}")
     if number(config, "style_scale") <= 0:
         raise InputError(f"style_scale must be finite and > 0, got {config.style_scale!r}")
     if config.get("color", "none") not in color.MODES:

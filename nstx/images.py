@@ -27,6 +27,8 @@ def open_image(source: ImageSource, max_pixels: int = MAX_PIXELS) -> Image.Image
     """Open ``source`` as an RGB image, EXIF orientation applied, or raise :class:`InputError`."""
     if isinstance(source, Image.Image):
         return to_rgb(ImageOps.exif_transpose(source))
+    if not isinstance(source, str | os.PathLike):
+        raise InputError(f"image {source!r} is not a file path or a PIL image")
     path = Path(source).expanduser()
     if not path.exists():
         raise InputError(f"image {str(source)!r} does not exist")
@@ -63,7 +65,7 @@ def expand_directory(source: ImageSource, key: str = "style") -> list[ImageSourc
 
     ``key`` names the setting in the error for a directory without images.
     """
-    if isinstance(source, Image.Image) or not Path(source).expanduser().is_dir():
+    if not isinstance(source, str | os.PathLike) or not Path(source).expanduser().is_dir():
         return [source]
     found = sorted(path for path in Path(source).expanduser().iterdir() if is_image_file(path))
     if not found:

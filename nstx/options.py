@@ -8,6 +8,7 @@ would end in a traceback from inside the run, once the backbone had been loaded.
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -64,7 +65,7 @@ def check(kind: str, name: str, impl: Any, options: Mapping[str, Any]) -> None:
     what = f"{kind}={name}"
     for key, value in options.items():
         if key in takes.options:
-            check_type(f"{kind}.{key}", value, takes.options[key].default)
+            check_type(f"{kind}.{key}", value, takes.options[key])
         elif key in takes.engine_fills:
             raise InputError(f"{kind}.{key} is not an option: nstx passes it to {what} itself")
         elif not takes.takes_any and not takes.options:
@@ -76,19 +77,45 @@ def check(kind: str, name: str, impl: Any, options: Mapping[str, Any]) -> None:
             raise InputError(f"{what} needs {kind}.{key}")
 
 
-def check_type(key: str, value: Any, default: Any) -> None:
-    """``value`` must be of its default's kind: a bool, an integer, a number or a string."""
-    if default is None or default is inspect.Parameter.empty or value is None:
+# The kinds of value a default can give, each with how an error says it.
+VALUE_KINDS: tuple[tuple[type, str], ...] = (
+    (bool, "true or false"),
+    (int, "an integer"),
+    (float, "a number"),
+    (str, "a string"),
+)
+
+
+def check_type(key: str, value: Any, parameter: inspect.Parameter) -> None:
+    """``value`` must be of the kind of the parameter's default: a bool, an integer, a number or a
+    string; null only where the default is null or the annotation allows None."""
+    default = parameter.default
+    if default is None or default is inspect.Parameter.empty:
         return
-    if isinstance(default, bool):
-        fits, accepted = isinstance(value, bool), "true or false"
-    elif isinstance(default, int):
-        fits, accepted = isinstance(value, int) and not isinstance(value, bool), "an integer"
-    elif isinstance(default, float):
-        fits, accepted = isinstance(value, int | float) and not isinstance(value, bool), "a number"
-    elif isinstance(default, str):
-        fits, accepted = isinstance(value, str), "a string"
-    else:
+    accepted = next((text for kind, text in VALUE_KINDS if isinstance(default, kind)), None)
+    if value is None:
+        if not admits_none(parameter.annotation):
+            raise InputError(f"{key} must be {accepted}, got null" if accepted else f"{key} cannot be null")
         return
-    if not fits:
+    if accepted is not None and not fits(value, default):
         raise InputError(f"{key} must be {accepted}, got {value!r}")
+
+
+def fits(value: Any, default: Any) -> bool:
+    """Whether ``value`` is of ``default``'s kind; an integer is a number, a bool is neither."""
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(default, bool) and isinstance(value, bool)
+    if isinstance(default, float):
+        return isinstance(value, int | float)
+    return isinstance(value, type(default))
+
+
+def admits_none(annotation: Any) -> bool:
+    """Whether an annotation (a string under ``from __future__ import annotations``) allows None.
+
+    Without an annotation, the non-null default is all there is to go by.
+    """
+    if annotation is inspect.Parameter.empty:
+        return False
+    text = annotation if isinstance(annotation, str) else inspect.formatannotation(annotation)
+    return bool({"None", "Optional", "Any", "object"} & set(re.findall(r"\w+", text)))

@@ -144,6 +144,10 @@ CASES = {
         fixed(correlation={"name": "mean_shifted", "shift": "low"}),
         ("correlation.shift", "a number", "'low'"),
     ),
+    "null_plugin_option": Case(fixed(**{"optimizer.lr": None}), ("optimizer.lr", "a number", "null")),
+    "tv_power_below_one": Case(fixed(tv_power=0.5), ("tv_power", ">= 1", "0.5")),
+    "style_entry_not_a_path": Case(fixed(style=[None]), ("image None", "not a file path")),
+    "empty_style_list": Case(fixed(style=[]), ("style is an empty list", "null for the bundled sample")),
     "zero_log_every": Case(fixed(log_every=0), ("log_every", "positive integer", "0")),
     "negative_save_every": Case(fixed(save_every=-1), ("save_every", ">= 0", "-1")),
     "negative_image_every": Case(

@@ -32,10 +32,19 @@ def overrides(options: dict, tmp_path, content_path, style_path) -> list[str]:
             args += [f"++{key}.{layer}={weight}" for layer, weight in value.items()]
         elif isinstance(value, dict):  # a plugin group: its name, then its options
             args.append(f"{key}={value['name']}")
-            args += [f"++{key}.{option}={v}" for option, v in value.items() if option != "name"]
+            args += [f"++{key}.{option}={typed(v)}" for option, v in value.items() if option != "name"]
         else:
-            args.append(f"{key}={value}")
+            args.append(f"{key}={typed(value)}")
     return args
+
+
+def typed(value) -> str:
+    """A Python value as Hydra's override grammar writes it: None as null, lists in brackets."""
+    if value is None:
+        return "null"
+    if isinstance(value, list):
+        return "[" + ",".join(typed(item) for item in value) + "]"
+    return str(value)
 
 
 def run_cli(monkeypatch, capsys, args):

@@ -23,10 +23,15 @@ def takes_anything(correlation=None, **options):
     """A style cost that forwards its options."""
 
 
+def blur(content, style, generator, radius: int | None = 2, sigma=1.0):
+    """An init whose ``radius`` may be null (annotated so) and ``sigma`` may not (no annotation)."""
+
+
 def test_options_the_implementation_takes_pass():
     check("optimizer", "sgd", sgd, {"lr": 1, "nesterov": True, "steps": 3, "mode": "heavy"})
     check("init", "needs_path", needs_path, {"path": "a.png"})
     check("style_cost", "takes_anything", takes_anything, {"anything": [1, 2]})
+    check("init", "blur", blur, {"radius": None})
 
 
 @pytest.mark.parametrize(
@@ -42,6 +47,8 @@ def test_options_the_implementation_takes_pass():
         ("optimizer", sgd, {"steps": 2.5}, "optimizer.steps must be an integer, got 2.5"),
         ("optimizer", sgd, {"nesterov": 1}, "optimizer.nesterov must be true or false, got 1"),
         ("optimizer", sgd, {"mode": 3}, "optimizer.mode must be a string, got 3"),
+        ("optimizer", sgd, {"lr": None}, "optimizer.lr must be a number, got null"),
+        ("init", blur, {"sigma": None}, "init.sigma must be a number, got null"),
     ],
 )
 def test_a_bad_option_is_one_line_naming_it(kind, impl, options, message):
