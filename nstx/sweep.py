@@ -23,6 +23,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from nstx import tracking
+from nstx.errors import InputError
 from nstx.tracking import RUN_ID_ENV
 
 GRID_FILE = "comparison_grid.png"
@@ -95,7 +96,10 @@ class SweepTracker(Callback):
         typed = parse_overrides(overrides)
         name = " ".join(f"{key}={typed[key]}" for key in self.axes) or "multirun"
         directory = Path(str(config.hydra.sweep.dir))
-        client, experiment_id = tracking.open_experiment(config)
+        try:
+            client, experiment_id = tracking.open_experiment(config)
+        except InputError:
+            return  # each job says it in one line; a raise here would be only a warning from Hydra
         tags = {
             "nstx.sweep": " ".join(overrides),
             "nstx.sweep.axes": json.dumps(self.axes),

@@ -17,6 +17,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from nstx.errors import InputError
 from nstx.hookspecs import hookimpl
 
 # The sweep callback (nstx.sweep) creates each job's child run and hands its id over here.
@@ -54,10 +55,21 @@ def open_experiment(config: DictConfig) -> tuple[Any, str]:
     of experiment ``tracking.experiment``, created when missing."""
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
+    from mlflow.tracking.registry import UnsupportedModelRegistryStoreURIException
 
-    name = str(config.tracking.experiment)
+    name = config.tracking.experiment
+    if name is None or not str(name).strip():
+        raise InputError(f"tracking.experiment must be a non-empty name, got {name!r}")
+    name = str(name)
+    uri = OmegaConf.select(config, "tracking.uri") or None
     with quiet_startup():
-        client = MlflowClient(tracking_uri=OmegaConf.select(config, "tracking.uri") or None)
+        try:
+            client = MlflowClient(tracking_uri=uri)
+        except UnsupportedModelRegistryStoreURIException as error:
+            schemes = ", ".join(f"{scheme}:" for scheme in error.supported_uri_schemes if scheme)
+            raise InputError(
+                f"tracking.uri {uri!r} is not a store MLflow can open (accepted: a path, or {schemes})"
+            ) from None
         experiment = client.get_experiment_by_name(name)
         if experiment is not None:
             return client, experiment.experiment_id

@@ -31,6 +31,16 @@ def test_bad_input_is_one_line_exit_status_2_no_image_no_run(args, message, nstx
     assert mlflow_store.runs() == []
 
 
+def test_a_sweep_on_a_tracking_uri_mlflow_cannot_open_says_so_once(nstx_cli):
+    result = nstx_cli("-m", "tracking.uri=foo://store", "seed=0,1")
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1].startswith(
+        "nstx: error: tracking.uri 'foo://store' is not a store MLflow can open (accepted: a path"
+    )
+    assert "Traceback" not in result.stderr
+    assert "Warning" not in result.stderr  # Hydra only warns when a callback raises
+
+
 def test_parallel_jobs_on_one_sqlite_store_are_all_recorded(nstx_cli, mlflow_store):
     """8 jobs, 4 joblib workers, one SQLite file: no lock errors, every run and image there."""
     result = nstx_cli(

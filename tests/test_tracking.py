@@ -8,6 +8,7 @@ import sys
 import pytest
 
 import nstx
+from nstx.errors import InputError
 from nstx.hookspecs import hookimpl
 from nstx.tracking import flatten
 from tests.support import FAST
@@ -63,6 +64,26 @@ def test_a_run_that_fails_mid_way_ends_failed_with_its_error(
 def test_tracking_disabled_records_nothing(mlflow_store, content_path, style_path):
     nstx.stylize(content_path, style_path, **FAST)  # the Python API tracks only when asked
     assert mlflow_store.runs() == []
+
+
+@pytest.mark.parametrize(
+    ("tracking", "message"),
+    [
+        ({"experiment": ""}, "tracking.experiment must be a non-empty name, got ''"),
+        ({"experiment": None}, "tracking.experiment must be a non-empty name, got None"),
+        ({"uri": "foo://store"}, "tracking.uri 'foo://store' is not a store MLflow can open (accepted: a"),
+    ],
+)
+def test_bad_tracking_settings_are_one_line_and_record_nothing(
+    mlflow_store, content_path, style_path, tmp_path, tracking, message
+):
+    config = nstx.compose(**FAST, tracking={"enabled": True, "experiment": "kept", **tracking})
+    with pytest.raises(InputError) as error:
+        nstx.run(config, output_dir=tmp_path / "out", content=content_path, style=style_path)
+    assert message in str(error.value)
+    assert "\n" not in str(error.value)
+    assert mlflow_store.runs("kept") == []
+    assert not list(tmp_path.rglob("stylized.png"))
 
 
 def test_params_are_the_config_flattened_to_dotted_keys():
