@@ -219,6 +219,25 @@ def validate(config: DictConfig) -> None:
         raise InputError(f"unknown color {config.color!r} (accepted: {', '.join(color.MODES)})")
 
 
+def style_cost_factory(registry: Registry, config: DictConfig) -> Callable[[], Any]:
+    """Makes a new style cost (one per layer), with its correlation, as the config says."""
+    correlation_cls, correlation_params = plugin(registry, "correlation", config.correlation)
+    cost_cls, cost_params = plugin(registry, "style_cost", config.style_cost)
+    return lambda: cost_cls(correlation=correlation_cls(**correlation_params), **cost_params)
+
+
+def check_plugins(registry: Registry, config: DictConfig) -> None:
+    """Each group's plugin name and options; then the style cost, and an optimizer over a
+    stand-in image, made once, so that the range checks plugins make themselves (lr, betas,
+    eps, ...) fail before any work too, not inside a tracked run."""
+    for group in KINDS:
+        plugin(registry, group, config[group])
+    with plugins_named(registry):
+        style_cost_factory(registry, config)()
+        make_optimizer, optimizer_params = plugin(registry, "optimizer", config.optimizer)
+        make_optimizer([torch.zeros(1, 3, 16, 16, requires_grad=True)], **optimizer_params)
+
+
 def build_objective(
     registry: Registry,
     config: DictConfig,
@@ -235,13 +254,8 @@ def build_objective(
     ``blend`` weighs the styles (equal by default); with ``style_masks`` (one per style,
     at the content's size) each style is scored only inside its mask.
     """
-    correlation_cls, correlation_params = plugin(registry, "correlation", config.correlation)
-    cost_cls, cost_params = plugin(registry, "style_cost", config.style_cost)
+    new_cost = style_cost_factory(registry, config)
     blend = list(blend) if blend is not None else [1.0 / len(styles)] * len(styles)
-
-    def new_cost() -> Any:
-        return cost_cls(correlation=correlation_cls(**correlation_params), **cost_params)
-
     with torch.no_grad():
         content_features = extractor(content)
         style_features = [extractor(style) for style in styles]
@@ -322,8 +336,7 @@ def execute(
     KILLED; an error in plugin code is raised as a :class:`PluginError` naming the plugin.
     """
     validate(config)
-    for group in KINDS:  # names and options, before any work
-        plugin(registry, group, config[group])
+    check_plugins(registry, config)
     levels = multiscale.plan(config)
     device = resolve_device(str(config.device))
     execution = Execution.from_config(config, device)

@@ -67,10 +67,24 @@ def test_an_implementation_without_options_says_so():
         check("correlation", "gram", Gram, {"scale": 2})
 
 
-def test_a_bad_option_fails_before_a_tracked_run_starts(mlflow_store, content_path, style_path):
+@pytest.mark.parametrize(
+    ("plugins", "message"),
+    [
+        ({"optimizer": {"name": "adam", "momentum": 0.9}}, "unknown optimizer=adam option 'momentum'"),
+        ({"optimizer": {"name": "adam", "beta1": 1.5}}, "optimizer.beta1 must be in [0, 1)"),
+        ({"optimizer": {"name": "lbfgs", "lr": -1.0}}, "optimizer.lr must be finite and >= 0"),
+        ({"style_cost": {"name": "gaussian_w2", "eps": 0.0}}, "style_cost.eps must be a positive number"),
+    ],
+    ids=["unknown_key", "adam_beta", "lbfgs_lr", "style_cost_eps"],
+)
+def test_a_bad_option_fails_before_a_tracked_run_starts(
+    mlflow_store, content_path, style_path, plugins, message
+):
+    """Also the range checks a plugin makes itself, when it is made: nstx makes it once up front."""
     options = {**FAST, "tracking": {"enabled": True, "experiment": "options"}}
-    with pytest.raises(InputError, match="optimizer=adam option 'momentum'"):
-        nstx.stylize(content_path, style_path, optimizer={"name": "adam", "momentum": 0.9}, **options)
+    with pytest.raises(InputError) as error:
+        nstx.stylize(content_path, style_path, **plugins, **options)
+    assert str(error.value).startswith(message)
     assert mlflow_store.runs("options") == []
 
 
