@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nstx.errors import InputError
 from nstx.hookspecs import hookimpl
 
 SIZES = (128, 256, 512)
@@ -91,6 +92,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.sizes.append(LARGE)
     if args.steps < 1 or (args.warmup is not None and args.warmup < 0):
         parser.error("--steps must be >= 1 and --warmup >= 0")
+    if args.threads is not None and args.threads < 1:
+        parser.error(f"--threads must be >= 1, got {args.threads}")
     return args
 
 
@@ -322,11 +325,25 @@ def table(rows: list[Row], memory_kind: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The console script: bad input is one line and exit status 2, as with ``nstx``."""
     args = parse_args(argv)
+    command = "nstx-bench " + " ".join(sys.argv[1:] if argv is None else argv)
+    try:
+        benchmark(args, command)
+    except InputError as error:
+        print(f"nstx-bench: error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def benchmark(args: argparse.Namespace, command: str) -> None:
+    """Measure every size and optimizer, print the table and write the JSON report."""
     import torch
 
-    from nstx import cli, engine
+    from nstx import cli, engine, images
 
+    if args.json is not None:  # before minutes of measuring, not after
+        images.ensure_writable(args.json.expanduser().parent)
     cli.load_plugins(args.overrides)  # plugins_dir= overrides, so that their plugins can be named
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -335,7 +352,6 @@ def main(argv: list[str] | None = None) -> int:
     inputs = square_samples()
     rows = [measure(size, optimizer, args, inputs) for size in args.sizes for optimizer in args.optimizers]
     memory_kind = PeakMemory(device).kind
-    command = "nstx-bench " + " ".join(sys.argv[1:] if argv is None else argv)
     print(f"{command}\n{machine(device, threads)}\n")
     print(table(rows, memory_kind))
     if args.json is not None:
@@ -353,5 +369,4 @@ def main(argv: list[str] | None = None) -> int:
             },
             "results": [asdict(row) for row in rows],
         }
-        args.json.write_text(json.dumps(report, indent=2) + "\n")
-    return 0
+        args.json.expanduser().write_text(json.dumps(report, indent=2) + "\n")

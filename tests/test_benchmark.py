@@ -5,6 +5,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from nstx.benchmark import main
+
 SCRIPT = Path(__file__).parents[1] / "benchmarks" / "bench_step.py"
 
 
@@ -68,3 +72,22 @@ def test_default_warmup_fills_the_optimizer_history():
     assert len(lbfgs.nstx_samples) == len(lbfgs.floor_samples) == 1
     adam = benchmark.measure(32, "adam", benchmark.parse_args(["--steps", "1"]), benchmark.square_samples())
     assert adam.warmup == benchmark.WARMUP
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--sizes", "0"], "nstx-bench: error: image_size must be a positive integer, got 0"),
+        (["--optimizers", "sgdd"], "nstx-bench: error: unknown optimizer 'sgdd'"),
+        (["--json", "{file}/report.json"], "nstx-bench: error: output directory '{file}' cannot be written"),
+    ],
+    ids=["size", "optimizer", "json_directory"],
+)
+def test_bad_input_is_one_line_and_exit_status_2_before_measuring(tmp_path, capsys, args, message):
+    a_file = tmp_path / "a_file"
+    a_file.write_text("not a directory")
+    args = [arg.format(file=a_file) for arg in args]
+    assert main([*args, "--steps", "1", "--warmup", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.splitlines() == [err.strip()]
+    assert err.startswith(message.format(file=a_file))
