@@ -227,15 +227,18 @@ def style_cost_factory(registry: Registry, config: DictConfig) -> Callable[[], A
 
 
 def check_plugins(registry: Registry, config: DictConfig) -> None:
-    """Each group's plugin name and options; then the style cost, and an optimizer over a
-    stand-in image, made once, so that the range checks plugins make themselves (lr, betas,
-    eps, ...) fail before any work too, not inside a tracked run."""
+    """Each group's plugin name and options; then the style cost, the init and an optimizer,
+    made once on a stand-in image, so that the checks plugins make themselves (lr, betas, eps,
+    init.path, ...) fail before any work too, not inside a tracked run."""
     for group in KINDS:
         plugin(registry, group, config[group])
+    stand_in = torch.zeros(1, 3, 16, 16)
     with plugins_named(registry):
         style_cost_factory(registry, config)()
+        init, init_params = plugin(registry, "init", config.init)
+        init(stand_in, stand_in, torch.Generator(), **init_params)
         make_optimizer, optimizer_params = plugin(registry, "optimizer", config.optimizer)
-        make_optimizer([torch.zeros(1, 3, 16, 16, requires_grad=True)], **optimizer_params)
+        make_optimizer([stand_in.clone().requires_grad_(True)], **optimizer_params)
 
 
 def build_objective(

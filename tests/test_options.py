@@ -74,8 +74,9 @@ def test_an_implementation_without_options_says_so():
         ({"optimizer": {"name": "adam", "beta1": 1.5}}, "optimizer.beta1 must be in [0, 1)"),
         ({"optimizer": {"name": "lbfgs", "lr": -1.0}}, "optimizer.lr must be finite and >= 0"),
         ({"style_cost": {"name": "gaussian_w2", "eps": 0.0}}, "style_cost.eps must be a positive number"),
+        ({"init": {"name": "image", "path": "/nonexistent/start.png"}}, "image '/nonexistent/start.png'"),
     ],
-    ids=["unknown_key", "adam_beta", "lbfgs_lr", "style_cost_eps"],
+    ids=["unknown_key", "adam_beta", "lbfgs_lr", "style_cost_eps", "init_path"],
 )
 def test_a_bad_option_fails_before_a_tracked_run_starts(
     mlflow_store, content_path, style_path, plugins, message
