@@ -10,10 +10,9 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 from PIL import Image
 
+from nstx.arguments import LAYER_GROUPS
 from nstx.errors import InputError
 from nstx.registry import KINDS
-
-LAYER_GROUPS = ("style_layers", "content_layers")
 
 ImageInput = str | os.PathLike[str] | Image.Image
 
@@ -43,7 +42,8 @@ def compose(overrides: Sequence[str] = (), **options: Any) -> DictConfig:
 
     Options use the config's names: a plugin group takes a name (``correlation="covariance"``)
     or a mapping with ``name`` and parameters (``init`` also takes a picture's path);
-    ``style_layers`` / ``content_layers`` take a preset name or a layer -> weight mapping;
+    ``style_layers`` / ``content_layers`` take a preset name, a list of layers (equally
+    weighted) or a layer -> weight mapping;
     other keys (dotted allowed) set values.
     """
     from hydra import compose as hydra_compose
@@ -64,6 +64,8 @@ def compose(overrides: Sequence[str] = (), **options: Any) -> DictConfig:
         elif key in KINDS and isinstance(value, Mapping) and "name" in value:
             group_overrides.append(f"{key}={value['name']}")
             values[key] = {k: v for k, v in value.items() if k != "name"}
+        elif key in LAYER_GROUPS and isinstance(value, Sequence):  # layer names, equally weighted
+            values[key] = dict.fromkeys(value, 1.0)
         else:
             values[key] = value
     group_overrides = rewrite_init_paths(group_overrides, registry.names("init"))
@@ -73,11 +75,20 @@ def compose(overrides: Sequence[str] = (), **options: Any) -> DictConfig:
     ):
         cfg = hydra_compose(config_name="config", overrides=group_overrides)
     for key, value in values.items():
+        node = OmegaConf.select(cfg, key, default=KeyError)
+        if node is KeyError:
+            raise InputError(f"unknown option {key!r} (known: {', '.join(sorted(cfg))})")
+        if isinstance(node, DictConfig) and not isinstance(value, Mapping):
+            if key in KINDS:
+                accepted = "a plugin name or a mapping"
+            elif key in LAYER_GROUPS:
+                accepted = "a preset name, a list of layers or a layer -> weight mapping"
+            else:
+                accepted = f"a mapping of {', '.join(node)}"
+            raise InputError(f"{key} takes {accepted}, got {value!r}")
         if key in LAYER_GROUPS:
             OmegaConf.update(cfg, key, dict(value), merge=False, force_add=True)
             continue
-        if OmegaConf.select(cfg, key, default=KeyError) is KeyError:
-            raise InputError(f"unknown option {key!r} (known: {', '.join(sorted(cfg))})")
         # A plugin's options need not all be in its config file: its signature decides.
         OmegaConf.update(cfg, key, value, merge=True, force_add=key in KINDS)
     return cfg

@@ -6,6 +6,10 @@ Hydra sweeps over listed values only; it knows no files. Two shorthands fill tha
   sorted list of its images as sweep values, so ``nstx -m content=photos/ style=styles/``
   runs every content x style pair as its own job.
 - ``init=start.jpg``: a path to a picture becomes ``init=image init.path=start.jpg``.
+
+A third is for the layer groups, where Hydra would read a list as several presets and
+merge a mapping into the preset: ``style_layers=[relu1_1,relu3_1]`` (equal weights) or
+``style_layers={relu1_1:1,relu3_1:0.5}`` become exactly those layers.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from nstx.errors import InputError
 from nstx.images import IMAGE_SUFFIXES, expand_directory, is_image_file
 
 IMAGE_SET_KEYS = ("content", "style")
+LAYER_GROUPS = ("style_layers", "content_layers")
 MULTIRUN_FLAGS = ("-m", "--multirun", "hydra.mode=MULTIRUN")
 GLOB_CHARACTERS = re.compile(r"[*?\[]")
 # What Hydra reads as a plain unquoted value; anything else is quoted.
@@ -27,7 +32,7 @@ UNQUOTED = re.compile(r"[A-Za-z0-9_/.+\-]+")
 
 def rewrite(argv: Sequence[str], init_names: Iterable[str]) -> list[str]:
     """Both shorthands applied to a command line (the other arguments are kept as they are)."""
-    return rewrite_init_paths(expand_image_sets(argv), init_names)
+    return rewrite_layer_maps(rewrite_init_paths(expand_image_sets(argv), init_names))
 
 
 def split_override(arg: str) -> tuple[str, str, str] | None:
@@ -105,4 +110,27 @@ def rewrite_init_paths(argv: Sequence[str], init_names: Iterable[str]) -> list[s
             rewritten += [f"{parts[0]}init=image", "init.path=" + ",".join(map(quote, values))]
         else:
             rewritten.append(arg)
+    return rewritten
+
+
+def rewrite_layer_maps(argv: Sequence[str]) -> list[str]:
+    """``style_layers=[a,b]`` or ``style_layers={a:1,b:0.5}`` -> ``~style_layers +style_layers.a=1 ...``."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    rewritten = []
+    for arg in argv:
+        parts = split_override(arg)
+        if not parts or parts[0] or parts[1] not in LAYER_GROUPS or not parts[2].startswith(("[", "{")):
+            rewritten.append(arg)
+            continue
+        override = OverridesParser.create().parse_override(arg)
+        value = override.value()
+        if override.is_sweep_override() or not isinstance(value, list | dict):
+            rewritten.append(arg)
+            continue
+        key = parts[1]
+        weights = value if isinstance(value, dict) else dict.fromkeys(value, 1.0)
+        rewritten += [f"~{key}", *(f"+{key}.{layer}={weight}" for layer, weight in weights.items())]
+        if not weights:
+            rewritten.append(f"+{key}={{}}")
     return rewritten
