@@ -220,6 +220,7 @@ def extra_group(group: str, default: str | None, how: str) -> list[str]:
 
 
 def render(conf: Path = CONF) -> str:
+    from nstx.arguments import LAYER_GROUPS
     from nstx.registry import KINDS
 
     values, text = load(conf / "config.yaml")
@@ -233,12 +234,12 @@ def render(conf: Path = CONF) -> str:
     for kind in KINDS:
         lines += plugin_group(kind, chosen.get(kind), plugins[kind])
     lines += ["## Layer presets", ""]
-    for group in ("style_layers", "content_layers"):
+    for group in LAYER_GROUPS:
         lines += preset_group(group, chosen.get(group))
     lines += ["## Sweeps, searches and logging", ""]
     for group in sorted(f"hydra/{p.name}" for p in (conf / "hydra").iterdir() if p.is_dir()):
         lines += extra_group(group, chosen.get(group), HYDRA_GROUPS.get(group, ""))
-    plugin_like = {*KINDS, "style_layers", "content_layers", "hydra"}
+    plugin_like = {*KINDS, *LAYER_GROUPS, "hydra"}
     for group in sorted(p.name for p in conf.iterdir() if p.is_dir() and p.name not in plugin_like):
         lines += extra_group(
             group, chosen.get(group), OTHER_GROUPS.get(group, f"Added with `+{group}=<option>`.")

@@ -153,13 +153,14 @@ class Interleaved:
         import torch
 
         from nstx import engine, registry
+        from nstx.arguments import LAYER_GROUPS
         from nstx.features import FeatureExtractor
 
         self.device = run.device
         backbone = engine.load_backbone(registry.default(), run.config, run.device)
         layers = [
             backbone.canonical(layer)
-            for key in ("style_layers", "content_layers")
+            for key in LAYER_GROUPS
             for layer in engine.layer_weights(run.config, key)
         ]
         deepest = FeatureExtractor(backbone, layers).deepest

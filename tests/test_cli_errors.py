@@ -6,10 +6,9 @@ import pytest
 import torch
 
 from nstx import cli
+from nstx.arguments import LAYER_GROUPS
 from tests.bad_inputs import CASES, CUDA_MISSING
 from tests.support import FAST
-
-LAYER_GROUPS = ("style_layers", "content_layers")
 
 
 def overrides(options: dict, tmp_path, content_path, style_path) -> list[str]:
