@@ -7,8 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from nstx.benchmark import main
-
 SCRIPT = Path(__file__).parents[1] / "benchmarks" / "bench_step.py"
 
 
@@ -83,11 +81,13 @@ def test_default_warmup_fills_the_optimizer_history():
     ],
     ids=["size", "optimizer", "json_directory"],
 )
-def test_bad_input_is_one_line_and_exit_status_2_before_measuring(tmp_path, capsys, args, message):
+def test_bad_input_is_one_line_and_exit_status_2_before_measuring(tmp_path, args, message):
+    """In its own process: logging set up by earlier in-process runs must not mix in."""
     a_file = tmp_path / "a_file"
     a_file.write_text("not a directory")
     args = [arg.format(file=a_file) for arg in args]
-    assert main([*args, "--steps", "1", "--warmup", "0"]) == 2
-    err = capsys.readouterr().err
-    assert err.splitlines() == [err.strip()]
-    assert err.startswith(message.format(file=a_file))
+    command = [sys.executable, str(SCRIPT), *args, "--steps", "1", "--warmup", "0"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines() == [done.stderr.strip()]
+    assert done.stderr.startswith(message.format(file=a_file))
