@@ -10,7 +10,7 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0"
 
-__all__ = ["__version__", "compose", "run", "stylize"]
+__all__ = ["__version__", "compose", "evaluate", "run", "stylize"]
 
 
 def __getattr__(name: str) -> Any:
@@ -19,4 +19,8 @@ def __getattr__(name: str) -> Any:
         from nstx import api
 
         return getattr(api, name)
+    if name == "evaluate":
+        from nstx.judge import evaluate
+
+        return evaluate
     raise AttributeError(f"module 'nstx' has no attribute {name!r}")

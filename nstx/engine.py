@@ -23,7 +23,7 @@ from nstx.config_errors import config_mistakes_as_input_errors
 from nstx.errors import DivergedError, InputError, PluginError
 from nstx.execution import Execution, Features, memory_format
 from nstx.features import Backbone, FeatureExtractor
-from nstx.losses import Objective, StyleTerm
+from nstx.losses import NORMALIZATIONS, ContentTerm, Objective, StyleTerm, content_loss, relative_scale
 from nstx.registry import KINDS, Registry
 from nstx.signals import terminate_raises
 
@@ -47,6 +47,12 @@ class Run:
     execution: Execution | None = None
     step: int = 0  # the last completed step
     losses: dict[str, float] = field(default_factory=dict)  # the last reported breakdown
+    # The inputs as given (before resizing and colour modes), for plugins that need them.
+    content_image: Image.Image | None = None
+    style_images: list[Image.Image] = field(default_factory=list)
+    blend: list[float] = field(default_factory=list)
+    scores: dict[str, float] = field(default_factory=dict)  # the judge's last scores (nstx.judge)
+    scored_step: int | None = None  # the step they were taken at
 
 
 @dataclass
@@ -58,6 +64,7 @@ class Result:
     losses: dict[str, float]
     weights: str
     output: Path | None = None
+    scores: dict[str, float] = field(default_factory=dict)  # the judge's scores of ``image``
 
 
 def plugin(registry: Registry, kind: str, node: DictConfig) -> tuple[Any, dict[str, Any]]:
@@ -215,6 +222,9 @@ def validate(config: DictConfig) -> None:
         raise InputError(f"tv_power must be finite and >= 1 (1: L1, 2: squared), got {config.tv_power!r}")
     if number(config, "style_scale") <= 0:
         raise InputError(f"style_scale must be finite and > 0, got {config.style_scale!r}")
+    if config.loss_normalization not in NORMALIZATIONS:
+        accepted = ", ".join(NORMALIZATIONS)
+        raise InputError(f"unknown loss_normalization {config.loss_normalization!r} (accepted: {accepted})")
     if config.get("color", "none") not in color.MODES:
         raise InputError(f"unknown color {config.color!r} (accepted: {', '.join(color.MODES)})")
 
@@ -259,10 +269,11 @@ def build_objective(
     """
     new_cost = style_cost_factory(registry, config)
     blend = list(blend) if blend is not None else [1.0 / len(styles)] * len(styles)
+    relative = config.loss_normalization == "relative"
     with torch.no_grad():
         content_features = extractor(content)
         style_features = [extractor(style) for style in styles]
-        terms = {}
+        style_terms = {}
         for layer, weight in style_layers.items():
             if style_masks is None:
                 cost = new_cost()
@@ -270,16 +281,27 @@ def build_objective(
                 shape = content_features[layer].shape[-2:]
                 cost = masks.guided_cost(new_cost, style_masks, blend, shape)
             target = cost.prepare([f[layer].float() for f in style_features], blend)
-            terms[layer] = StyleTerm(weight, cost, target)
-        targets = {layer: content_features[layer].float() for layer in content_layers}
+            scale = 1.0
+            if relative:
+                blank = torch.zeros_like(content_features[layer], dtype=torch.float32)
+                scale = relative_scale(float(cost.score(blank, target)), f"style_cost at {layer}")
+            style_terms[layer] = StyleTerm(weight, cost, target, scale)
+        content_terms = {}
+        for layer, weight in content_layers.items():
+            target = content_features[layer].float()
+            scale = 1.0
+            if relative:
+                blank = torch.zeros_like(target)
+                scale = relative_scale(float(content_loss(blank, target)), f"content at {layer}")
+            content_terms[layer] = ContentTerm(weight, target, scale)
     return Objective(
-        content_targets=targets,
-        content_layers=dict(content_layers),
-        style_terms=terms,
+        content_terms=content_terms,
+        style_terms=style_terms,
         content_weight=float(config.content_weight),
         style_weight=float(config.style_weight),
         tv_weight=float(config.tv_weight),
         tv_power=float(config.tv_power),
+        tv_mean=relative,
     )
 
 
@@ -379,6 +401,9 @@ def execute(
             | {f"version.{name}": version for name, version in library_versions().items()},
             execution=execution,
             total_steps=sum(level.iterations for level in levels),
+            content_image=content_image,
+            style_images=style_images,
+            blend=blend,
         )
         canvas = Canvas()
 
@@ -520,22 +545,27 @@ def optimize(
     steps: range | None = None,
     render: Callable[[Tensor], Tensor] = color.identity,
 ) -> dict[str, float]:
-    """The loop: each step is one closure call (forward, losses, backward) and a clamp.
+    """The loop: each step is one closure call (forward, losses, backward).
 
-    ``steps`` numbers the steps (``1..iterations`` by default; later levels of a
-    multi-scale run continue the count); ``render`` maps the image to what hooks see.
+    The optimised image is not clamped: a clamp after each step would move the image
+    where the optimizer did not (L-BFGS' stored steps would then disagree with the real
+    ones, which made it diverge). Pixels may leave [0, 1] a little, as in neural-style;
+    what hooks see and what is saved is clamped. ``steps`` numbers the steps
+    (``1..iterations`` by default; later levels of a multi-scale run continue the count);
+    ``render`` maps the image to what hooks see.
     """
     config = run.config
     log_every = int(config.log_every)
     steps = steps if steps is not None else range(1, int(config.iterations) + 1)
     save_every = int(config.save_every or 0)
-    last: dict[str, Tensor] = {}
+    last: dict[str, Tensor] = {}  # the step's first evaluation: the image the step started from
 
     def closure() -> Tensor:
         optimizer.zero_grad(set_to_none=True)
         losses = objective(extractor(image), image)
         losses["total"].backward()
-        last.update(losses)
+        if not last:  # a line search evaluates trial points after it, which it may reject
+            last.update(losses)
         return losses["total"]
 
     def current() -> Image.Image:
@@ -545,13 +575,13 @@ def optimize(
     for step in steps:
         started = time.perf_counter()
         kept.copy_(image.detach())
+        last.clear()
         optimizer.step(closure)
         with torch.no_grad():
             if not finite(image, last.get("total")):
                 reason = divergence(image, last)
                 image.copy_(kept)
                 raise DivergedError(step, reason)
-            image.clamp_(0, 1)
         run.step = step
         if step % log_every == 0 or step == steps[-1]:
             run.losses = breakdown(last)

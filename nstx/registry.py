@@ -37,6 +37,7 @@ DEFAULT_PLUGINS = {
     "progress": "nstx.progress:progress_bar",
     "snapshots": "nstx.snapshots:snapshots",
     "tracking": "nstx.tracking:tracker",
+    "judge": "nstx.scoring:scorer",
 }
 
 PLUGINS_DIR_ENV = "NSTX_PLUGINS_DIR"

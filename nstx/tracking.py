@@ -31,6 +31,17 @@ LOSS_TERMS = ("total", "content", "style", "tv")
 MAX_TAG_CHARS = 5000  # MLflow refuses tag values over 8000 characters
 
 
+def image_due(step: int, final: int, every: int, last: int) -> bool:
+    """Whether ``step`` gets an image: the final step, and the first step at or past each
+    multiple of ``every`` since step ``last`` (reports come every ``log_every`` steps)."""
+    return step == final or (every > 0 and step // every > last // every)
+
+
+def image_every(config: DictConfig) -> int:
+    """``tracking.image_every`` of a tracked run; 0 (the final image only) when untracked."""
+    return int(OmegaConf.select(config, "tracking.image_every", default=0) or 0) if enabled(config) else 0
+
+
 def enabled(config: DictConfig) -> bool:
     """Whether ``config`` asks for tracking (a config without a ``tracking`` block does not)."""
     return bool(OmegaConf.select(config, "tracking.enabled", default=False))
@@ -119,21 +130,36 @@ class TrackedRun:
     pending: list[Any] = field(default_factory=list)
     flushed_at: float = 0.0
     last_image_step: int = 0
+    scored_step: int = 0
 
-    def log_step(self, step: int, losses: Mapping[str, float], image: Any, seconds: float) -> None:
-        from mlflow.entities import Metric
-
+    def log_step(
+        self, step: int, losses: Mapping[str, float], image: Any, seconds: float, scores: Mapping[str, float]
+    ) -> None:
+        """Buffer the step's losses and ``scores`` (the judge's, empty when it did not score this
+        step); log the image when one is due."""
         stamp = int(time.time() * 1000)
         # A term switched off (weight 0) contributes exactly 0: log it so every run has the same curves.
         terms = dict.fromkeys(LOSS_TERMS, 0.0) | dict(losses)
         values = {f"loss/{name}": value for name, value in terms.items()} | {"time/step_s": seconds}
-        self.pending += [Metric(key, float(value), stamp, step) for key, value in values.items()]
+        self.buffer(step, values, stamp)
+        self.log_scores(step, scores, stamp)
         if time.monotonic() - self.flushed_at >= FLUSH_SECONDS or len(self.pending) >= MAX_BATCH_METRICS:
             self.flush()
-        every = self.image_every
-        if step == self.iterations or (every > 0 and step // every > self.last_image_step // every):
+        if image_due(step, self.iterations, self.image_every, self.last_image_step):
             self.client.log_image(self.run_id, image(), key=IMAGE_KEY, step=step)
             self.last_image_step = step
+
+    def buffer(self, step: int, values: Mapping[str, float], stamp: int) -> None:
+        from mlflow.entities import Metric
+
+        self.pending += [Metric(key, float(value), stamp, step) for key, value in values.items()]
+
+    def log_scores(self, step: int, scores: Mapping[str, float], stamp: int | None = None) -> None:
+        """The judge's scores as ``eval/<name>`` metrics, once per step."""
+        if scores and step != self.scored_step:
+            stamp = stamp if stamp is not None else int(time.time() * 1000)
+            self.buffer(step, {f"eval/{name}": value for name, value in scores.items()}, stamp)
+            self.scored_step = step
 
     def flush(self) -> None:
         for start in range(0, len(self.pending), MAX_BATCH_METRICS):
@@ -165,13 +191,15 @@ def start(run: Any) -> TrackedRun:
         client=client,
         run_id=run_id,
         iterations=run.total_steps,
-        image_every=int(OmegaConf.select(config, "tracking.image_every", default=0) or 0),
+        image_every=image_every(config),
     )
 
 
 def finish(tracked: TrackedRun, result: Any, status: str, error: BaseException | None) -> None:
     """Write what is left, the final image and the error if any, then end with ``status``."""
     try:
+        if result is not None:
+            tracked.log_scores(result.steps, result.scores)
         tracked.flush()
         if result is not None and result.output is not None:
             tracked.client.log_artifact(tracked.run_id, str(result.output))
@@ -198,7 +226,7 @@ class MlflowTracker:
     def nstx_step(self, run, step, losses, image, seconds):
         tracked = self.runs.get(id(run))
         if tracked is not None:
-            tracked.log_step(step, losses, image, seconds)
+            tracked.log_step(step, losses, image, seconds, run.scores if run.scored_step == step else {})
 
     @hookimpl
     def nstx_run_end(self, run, result, status, error):

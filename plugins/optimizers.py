@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 
 LINE_SEARCHES = (None, "strong_wolfe")
+LINE_SEARCH_TRIALS = 25  # torch's own bound on the evaluations of one line search
 
 
 @hookimpl
@@ -24,11 +25,16 @@ def nstx_register_optimizer(register):
 
 
 def lbfgs(
-    params: Iterable[Tensor], lr: float = 1.0, history_size: int = 100, line_search: str | None = None
+    params: Iterable[Tensor],
+    lr: float = 1.0,
+    history_size: int = 100,
+    line_search: str | None = None,
+    max_step: float | None = 0.25,
 ) -> Optimizer:
     """L-BFGS with one iteration per step and no early stop, as in neural-style.
 
-    With a fixed step it is nstx's own (nstx.lbfgs: no host reads per step); a line search
+    With a fixed step it is nstx's own (nstx.lbfgs: no host reads per step), where no pixel
+    moves more than ``max_step`` in one step (null: no bound); a line search
     (``line_search="strong_wolfe"``, several loss evaluations per step) is torch's.
     """
     import torch
@@ -36,16 +42,21 @@ def lbfgs(
     check_learning_rate(lr)
     if isinstance(history_size, bool) or not isinstance(history_size, int) or history_size < 1:
         raise InputError(f"optimizer.history_size must be a positive integer, got {history_size!r}")
+    if max_step is not None and not 0 < max_step < math.inf:
+        raise InputError(f"optimizer.max_step must be a positive number or null, got {max_step!r}")
     if line_search not in LINE_SEARCHES:
         raise InputError(f"unknown optimizer.line_search {line_search!r} (accepted: null, strong_wolfe)")
     if line_search is None:
         from nstx.lbfgs import LBFGS
 
-        return LBFGS(params, lr=lr, history_size=history_size)
+        return LBFGS(params, lr=lr, history_size=history_size, max_step=max_step)
     return torch.optim.LBFGS(
         params,
         lr=lr,
         max_iter=1,
+        # torch's default (max_iter * 5 // 4) leaves the line search one evaluation at most,
+        # after which it returns a zero step whenever the full one fails: up to 25 trials.
+        max_eval=1 + LINE_SEARCH_TRIALS,
         history_size=history_size,
         line_search_fn=line_search,
         tolerance_grad=-1,

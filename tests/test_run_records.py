@@ -54,8 +54,9 @@ def run(tmp_path, content_path, style_path, tracked=False, **options):
 @pytest.mark.parametrize(
     ("options", "step", "reason"),
     [
-        ({"optimizer": {"name": "lbfgs", "lr": 1e30}}, 2, "image has NaN or infinite pixels"),
-        ({"content_weight": 1e38, "init": "noise"}, 1, "loss content=inf, total=inf"),
+        ({"optimizer": {"name": "lbfgs", "lr": 1e30, "max_step": None}}, 2, "image has NaN or infinite"),
+        # Relative content terms are about 1 for noise: a weight past float32's range overflows.
+        ({"content_weight": 1e39, "init": "noise"}, 1, "loss content=inf, total=inf"),
     ],
     ids=["huge_learning_rate", "overflowing_loss"],
 )
@@ -65,7 +66,8 @@ def test_divergence_stops_keeps_last_finite_image_and_fails(
     with pytest.raises(DivergedError) as error:
         run(tmp_path, content_path, style_path, tracked=True, iterations=5, **options)
     assert error.value.step == step
-    assert f"diverged at step {step}: {reason}" in str(error.value)
+    assert f"diverged at step {step}: " in str(error.value)
+    assert reason in str(error.value)
     [(status, ended_with, result)] = recorder.ends
     assert status == "FAILED" and ended_with is error.value
     assert result.steps == step - 1
@@ -75,7 +77,8 @@ def test_divergence_stops_keeps_last_finite_image_and_fails(
         assert saved.tobytes() == recorder.images[step - 1].tobytes()
     [tracked] = mlflow_store.runs()
     assert tracked.info.status == "FAILED"
-    assert tracked.data.tags["nstx.error"].startswith(f"DivergedError: diverged at step {step}: {reason}")
+    assert tracked.data.tags["nstx.error"].startswith(f"DivergedError: diverged at step {step}: ")
+    assert reason in tracked.data.tags["nstx.error"]
     assert "stylized.png" in mlflow_store.artifacts(tracked)
 
 
