@@ -2,7 +2,8 @@
 
 With two swept axes the tiles form a table (rows: first axis, columns: second),
 headed by the axis values; otherwise they are laid out in reading order, each
-labelled with its own swept values.
+labelled with its own swept values. A tile's caption (the judge's scores) is written
+under its image in both layouts.
 """
 
 from __future__ import annotations
@@ -26,11 +27,12 @@ FONT_SIZE = 14
 
 @dataclass
 class Tile:
-    """One job: its swept values (key -> value), its image, or a note when it has none."""
+    """One job: its swept values (key -> value), its image, or a note when it has none, and a caption."""
 
     values: Mapping[str, str]
     image: Image.Image | None
     note: str = ""
+    caption: str = ""
 
 
 def comparison_grid(tiles: Sequence[Tile], axes: Mapping[str, Sequence[str]]) -> Image.Image:
@@ -108,19 +110,26 @@ def draw_table(
     """Rows by ``keys[0]``, columns by ``keys[1]``; headers name ``key=value``."""
     row_labels = [f"{keys[0]}={value}" for value in rows]
     column_labels = [f"{keys[1]}={value}" for value in columns]
+    captions = [tile.caption for tile in cells.values() if tile.caption]
+    caption_height = max(text_size(caption)[1] for caption in captions) + PAD if captions else 0
     left = max(text_size(label)[0] for label in row_labels) + 2 * PAD
     top = max(text_size(label)[1] for label in column_labels) + 2 * PAD
-    cell = (max(size[0], *(text_size(label)[0] + PAD for label in column_labels)), size[1])
+    widths = [text_size(label)[0] + PAD for label in [*column_labels, *captions]]
+    cell = (max(size[0], *widths), size[1])
     width = left + len(columns) * (cell[0] + PAD) + PAD
-    height = top + len(rows) * (cell[1] + PAD) + PAD
+    height = top + len(rows) * (cell[1] + caption_height + PAD) + PAD
     canvas = Image.new("RGB", (width, height), BACKGROUND)
     for c, label in enumerate(column_labels):
         write(canvas, label, (left + c * (cell[0] + PAD) + cell[0] // 2, top // 2), anchor="mm")
     for r, label in enumerate(row_labels):
-        y = top + r * (cell[1] + PAD)
+        y = top + r * (cell[1] + caption_height + PAD)
         write(canvas, label, (PAD, y + cell[1] // 2), anchor="lm")
         for c, column in enumerate(columns):
-            paste(canvas, cells.get((rows[r], column)), (left + c * (cell[0] + PAD), y), cell, size)
+            x = left + c * (cell[0] + PAD)
+            tile = cells.get((rows[r], column))
+            paste(canvas, tile, (x, y), cell, size)
+            if tile is not None and tile.caption:
+                write(canvas, tile.caption, (x + cell[0] // 2, y + cell[1] + PAD // 2), anchor="ma")
     return canvas
 
 
@@ -128,7 +137,9 @@ def draw_rows(tiles: Sequence[Tile], size: tuple[int, int]) -> Image.Image:
     """Tiles in reading order, each with its ``key=value`` lines underneath."""
     count = len(tiles)
     per_row = count if count <= ROW_WIDTH else math.ceil(math.sqrt(count))
-    labels = ["\n".join(f"{k}={v}" for k, v in tile.values.items()) for tile in tiles]
+    labels = [
+        "\n".join([*(f"{k}={v}" for k, v in tile.values.items()), tile.caption]).strip() for tile in tiles
+    ]
     label_sizes = [text_size(label) for label in labels]
     label_height = max(h for _, h in label_sizes) + 2 * PAD if any(labels) else 0
     cell = (max(size[0], *(w + PAD for w, _ in label_sizes)), size[1])

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -159,9 +160,29 @@ def end_sweep(error: BaseException | None = None) -> None:
         if status == "FINISHED" and any(c.info.status != "FINISHED" for c in children):
             status = "FAILED"
         if children:
+            sweep.client.set_tag(sweep.run_id, "mlflow.note.content", summary(sweep, children))
             log_grid(sweep, children)
     finally:
         sweep.client.set_terminated(sweep.run_id, status)
+
+
+def summary(sweep: OpenSweep, children: list[Any]) -> str:
+    """The parent run's description: one table row per job, its swept values and the judge's
+    final scores (lower is better), best style score first."""
+    keys = list(sweep.axes)
+    rows = []
+    for child in children:
+        overrides = json.loads(child.data.tags.get("nstx.overrides", "{}"))
+        metrics = child.data.metrics
+        scores = [metrics.get(f"eval/{name}") for name in ("content", "style")]
+        cells = [str(overrides.get(key, "?")) for key in keys]
+        cells += [f"{score:.3g}" if score is not None else "" for score in scores]
+        rows.append((scores[1] if scores[1] is not None else float("inf"), [*cells, child.info.status]))
+    header = [*keys, "eval/content", "eval/style", "status"]
+    lines = [f"Sweep over {', '.join(keys) or 'jobs'}: the judge's scores of each job (lower is better).", ""]
+    lines += ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    lines += ["| " + " | ".join(cells) + " |" for _, cells in sorted(rows, key=lambda row: row[0])]
+    return "\n".join(lines)
 
 
 def log_grid(sweep: OpenSweep, children: list[Any]) -> None:
@@ -190,4 +211,11 @@ def child_tile(sweep: OpenSweep, child: Any) -> Any:
     if child.info.status != "FINISHED" or not output.is_file():
         return Tile(values, None, child.info.status)
     with Image.open(output) as image:
-        return Tile(values, image.convert("RGB"))
+        return Tile(values, image.convert("RGB"), caption=scores_caption(child.data.metrics))
+
+
+def scores_caption(metrics: Mapping[str, float]) -> str:
+    """The judge's final scores of a run, as a tile caption (empty when it was not judged)."""
+    if not all(f"eval/{name}" in metrics for name in ("content", "style")):
+        return ""
+    return f"content {metrics['eval/content']:.3g} · style {metrics['eval/style']:.3g}"

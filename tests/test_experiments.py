@@ -15,6 +15,7 @@ from omegaconf import OmegaConf
 from PIL import Image
 
 from nstx.grid import Tile, comparison_grid
+from nstx.sweep import scores_caption
 from tests.support import Cli
 
 EXPERIMENTS = sorted(
@@ -113,12 +114,15 @@ def test_experiment_runs_end_to_end_with_its_grid(experiment, nstx_cli, mlflow_s
     assert "comparison_grid.png" in mlflow_store.artifacts(parent)
     sweep = nstx_cli.cwd / parent.data.tags["nstx.output_dir"]
     assert sweep.parts[-3:-1] == ("multirun", experiment)
+    captions = {child.info.run_name: scores_caption(child.data.metrics) for child in children}
+    assert all(captions.values())  # every job was judged
     tiles = []
     for job in sweep.glob("*/stylized.png"):
         overrides = dict(
             o.split("=", 1) for o in yaml.safe_load((job.parent / ".hydra" / "overrides.yaml").read_text())
         )
-        tiles.append(Tile({key: overrides[key]}, Image.open(job).convert("RGB")))
+        caption = captions[f"{key}={overrides[key]}"]
+        tiles.append(Tile({key: overrides[key]}, Image.open(job).convert("RGB"), caption=caption))
     assert len(tiles) == len(values)
     # The grid is one row laid out along the swept axis, in sweep order.
     with Image.open(sweep / "comparison_grid.png") as grid:

@@ -60,3 +60,14 @@ def test_values_outside_the_axes_fall_back_to_labelled_tiles_in_a_row():
     grid = comparison_grid(tiles, AXES)
     red, failed = centre(grid, COLOURS[("gram", "early")]), centre(grid, EMPTY)
     assert red[0] < failed[0] and red[1] == pytest.approx(failed[1], abs=3)
+
+
+@pytest.mark.parametrize("axes", [AXES, {"correlation": ["gram", "covariance"]}], ids=["table", "rows"])
+def test_captions_are_written_under_the_tiles(axes):
+    keys = list(axes)
+    plain = [Tile({k: AXES[k][0] for k in keys}, Image.new("RGB", (32, 24), (255, 0, 0)))]
+    captioned = [Tile(plain[0].values, plain[0].image, caption="content 0.97 · style 0.103")]
+    without, with_caption = comparison_grid(plain, axes), comparison_grid(captioned, axes)
+    assert with_caption.height > without.height
+    below = np.asarray(with_caption)[centre(with_caption, (255, 0, 0))[1].astype(int) + 40 :]
+    assert (below < 128).any()  # ink under the image

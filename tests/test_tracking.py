@@ -104,3 +104,24 @@ def test_cli_start_up_imports_neither_torch_nor_mlflow():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_the_sweep_summary_ranks_jobs_by_the_judges_style_score():
+    from types import SimpleNamespace
+
+    from nstx.sweep import OpenSweep, summary
+
+    def child(value, content, style, status="FINISHED"):
+        metrics = {"eval/content": content, "eval/style": style} if style is not None else {}
+        data = SimpleNamespace(tags={"nstx.overrides": f'{{"correlation": "{value}"}}'}, metrics=metrics)
+        return SimpleNamespace(data=data, info=SimpleNamespace(status=status))
+
+    sweep = OpenSweep(None, "0", "parent", {"correlation": ["gram", "covariance", "broken"]}, None)
+    children = [child("gram", 0.9, 0.2), child("broken", 0, None, "FAILED"), child("covariance", 1.1, 0.1)]
+    text = summary(sweep, children)
+    rows = [line for line in text.splitlines() if line.startswith("| ") and "eval" not in line]
+    assert rows == [
+        "| covariance | 1.1 | 0.1 | FINISHED |",
+        "| gram | 0.9 | 0.2 | FINISHED |",
+        "| broken |  |  | FAILED |",
+    ]
