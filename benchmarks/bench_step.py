@@ -7,7 +7,7 @@ See nstx/benchmark.py for what is measured and docs/performance.md for results.
 
 import sys
 
-from nstx.benchmark import main
+from nstx.cli.bench import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -142,16 +142,14 @@ def defaults_list(values: dict[str, Any]) -> dict[str, str]:
 
 
 def builtin_plugins() -> dict[str, dict[str, Any]]:
-    """Kind -> name -> implementation, for nstx's own plugins (third-party ones left out)."""
+    """Kind -> name -> registry entry, for nstx's own plugins (third-party ones left out)."""
     from nstx import registry
+    from nstx.cli.plugins import origins
 
     reg = registry.Registry()
+    builtin = {name for name, (source, _) in origins(reg).items() if source == "built-in"}
     return {
-        kind: {
-            name: entry.impl
-            for name, entry in reg.tables()[kind].items()
-            if entry.plugin in registry.DEFAULT_PLUGINS
-        }
+        kind: {name: entry for name, entry in reg.tables()[kind].items() if entry.plugin in builtin}
         for kind in registry.KINDS
     }
 
@@ -162,7 +160,7 @@ def summary(impl: Any) -> str:
 
 
 def plugin_group(kind: str, default: str | None, impls: dict[str, Any]) -> list[str]:
-    from nstx.configstore import plugin_options
+    from nstx.config.store import plugin_options
 
     lines = [f"### `{kind}`", ""]
     lines += [
@@ -174,14 +172,14 @@ def plugin_group(kind: str, default: str | None, impls: dict[str, Any]) -> list[
     for name in sorted(set(yaml_files) | set(impls)):
         lines += [f"#### `{kind}={name}`", ""]
         description = header(yaml_files[name].read_text()) if name in yaml_files else ""
-        description = description or summary(impls.get(name))
+        description = description or summary(impls[name].impl if name in impls else None)
         if description:
             lines += [description, ""]
         if name in yaml_files:
             lines += table(parameters(yaml_files[name]))
         else:
             lines += ["No YAML: the options come from the plugin's signature.", ""]
-            lines += table([(key, value, "") for key, value in plugin_options(kind, impls[name]).items()])
+            lines += table([(key, value, "") for key, value in plugin_options(impls[name]).items()])
     return lines
 
 
@@ -220,7 +218,7 @@ def extra_group(group: str, default: str | None, how: str) -> list[str]:
 
 
 def render(conf: Path = CONF) -> str:
-    from nstx.arguments import LAYER_GROUPS
+    from nstx.config.overrides import LAYER_GROUPS
     from nstx.registry import KINDS
 
     values, text = load(conf / "config.yaml")

@@ -131,7 +131,7 @@ def figure_image(figure: Figure, output: Path) -> Path:
         return output / "features.png"
     if figure.name == "snapshots":
         return output / "progress.png"
-    from nstx.sweep import GRID_FILE
+    from nstx.tracking.sweep import GRID_FILE
 
     return output / GRID_FILE
 

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-try:
-    __version__ = version("nstx")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0"
+from nstx.version import __version__
 
 __all__ = ["__version__", "compose", "evaluate", "run", "stylize"]
 
@@ -20,7 +16,7 @@ def __getattr__(name: str) -> Any:
 
         return getattr(api, name)
     if name == "evaluate":
-        from nstx.judge import evaluate
+        from nstx.judge.ruler import evaluate
 
         return evaluate
     raise AttributeError(f"module 'nstx' has no attribute {name!r}")

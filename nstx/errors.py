@@ -1,8 +1,14 @@
 """Why a run stopped early: bad input, a failing plugin, divergence or a termination signal.
 
 The CLI prints :class:`InputError` as one line (exit code 2); the others end the run
-FAILED or KILLED with their message recorded.
+FAILED or KILLED with their message recorded. The helpers below write those one lines.
 """
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Iterable
 
 
 class InputError(ValueError):
@@ -28,3 +34,33 @@ class DivergedError(ArithmeticError):
 
 class Terminated(KeyboardInterrupt):
     """SIGTERM arrived: handled like Ctrl-C, so the current image is saved and the run ends KILLED."""
+
+
+def unknown(what: str, value: object, choices: Iterable[str]) -> str:
+    """The one-line message for a value that is not among ``choices``, with the closest one."""
+    choices = sorted(choices)
+    message = f"unknown {what} {value!r}"
+    close = difflib.get_close_matches(str(value), choices, n=1)
+    if close:
+        message += f"; did you mean {close[0]!r}?"
+    return f"{message} (available: {', '.join(choices)})"
+
+
+def number(value: object, key: str, whole: bool = False) -> float | int:
+    """``value`` as a finite number (an integer with ``whole``), or an :class:`InputError` naming ``key``."""
+    accepted = "an integer" if whole else "a finite number"
+    try:
+        parsed = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        raise InputError(f"{key} must be {accepted}, got {value!r}") from None
+    if isinstance(value, bool) or not math.isfinite(parsed) or (whole and not parsed.is_integer()):
+        raise InputError(f"{key} must be {accepted}, got {value!r}")
+    return int(parsed) if whole else parsed
+
+
+def positive_int(value: object, key: str) -> int:
+    """``value`` as an integer > 0, or an :class:`InputError` naming ``key``."""
+    parsed = number(value, key, whole=True)
+    if parsed <= 0:
+        raise InputError(f"{key} must be a positive integer, got {value!r}")
+    return int(parsed)

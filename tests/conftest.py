@@ -33,7 +33,7 @@ def mlflow_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An empty MLflow SQLite store, created once: creating the tables takes seconds."""
     from mlflow import MlflowClient
 
-    from nstx.tracking import quiet_startup
+    from nstx.tracking.tracker import quiet_startup
 
     path = tmp_path_factory.mktemp("mlflow-template") / "mlflow.db"
 

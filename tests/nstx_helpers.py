@@ -40,7 +40,7 @@ def recording():
 def nstx_command():
     """The ``nstx`` console script of this environment (or its entry point through ``python -c``)."""
     script = shutil.which("nstx", path=str(Path(sys.executable).parent))
-    return [script] if script else [sys.executable, "-c", "from nstx.cli import main; main()"]
+    return [script] if script else [sys.executable, "-c", "from nstx.cli.main import main; main()"]
 
 
 def run_nstx(*arguments, cwd, check=True):

@@ -134,3 +134,49 @@ def mlflow_server(
                 server.wait(timeout=30)
             with contextlib.suppress(ProcessLookupError):  # what it started in its session
                 os.killpg(server.pid, signal.SIGKILL)
+
+
+def settings_of(config: Any) -> Any:
+    from nstx.engine.settings import Settings
+
+    return Settings.from_config(config)
+
+
+def backbone_of(config: Any) -> Any:
+    """The backbone a run of ``config`` uses (the process-wide cached one)."""
+    from nstx import registry
+    from nstx.engine.assemble import load_backbone
+
+    settings = settings_of(config)
+    chosen = settings.plugins["backbone"], settings.plugins["pooling"]
+    return load_backbone(registry.default(), *chosen, settings.weights, settings.device)
+
+
+def inputs_of(config: Any, content: Any = None, styles: Any = None) -> tuple[Any, list[Any]]:
+    """The content and style tensors of a one-level run of ``config``."""
+    from nstx.engine.inputs import Inputs
+
+    settings = settings_of(config)
+    return Inputs.open(settings, content, styles).resized(settings, settings.image_size)
+
+
+def objective_of(
+    config: Any,
+    features: Any,
+    content: Any,
+    styles: list[Any],
+    style_layers: Any,
+    content_layers: Any,
+    blend=None,
+) -> Any:
+    """The objective a run of ``config`` builds for these inputs and layers."""
+    from nstx import registry
+    from nstx.engine.assemble import style_costs
+    from nstx.loss.objective import build_objective
+
+    settings = settings_of(config)
+    blend = blend if blend is not None else [1.0 / len(styles)] * len(styles)
+    new_cost = style_costs(registry.default(), settings)
+    return build_objective(
+        features, content, styles, new_cost, style_layers, content_layers, settings.loss, blend
+    )

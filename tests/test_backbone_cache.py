@@ -1,7 +1,8 @@
 """Sweeps reuse the backbone: one build and one weights load per configuration and process."""
 
 import nstx
-from nstx import engine, weights
+from nstx.encoder import weights
+from nstx.engine import assemble
 from tests.support import FAST
 
 
@@ -9,14 +10,14 @@ def test_backbone_is_built_once_per_backbone_weights_pooling_device(monkeypatch,
     loads = []
     resolve = weights.resolve
     monkeypatch.setattr(weights, "resolve", lambda *args, **kw: loads.append(args) or resolve(*args, **kw))
-    monkeypatch.setattr(engine, "_backbones", {})
+    monkeypatch.setattr(assemble, "_backbones", {})
 
     fast = {**FAST, "judge": False}  # the judge's own network (nstx.judge) is not the run's backbone
     nstx.stylize(content_path, style_path, **fast)
     nstx.stylize(content_path, style_path, **fast, correlation="covariance", style_layers="late")
     assert len(loads) == 1
-    assert len(engine._backbones) == 1
+    assert len(assemble._backbones) == 1
 
     nstx.stylize(content_path, style_path, **fast, pooling="avg")
     assert len(loads) == 2
-    assert len(engine._backbones) == 2
+    assert len(assemble._backbones) == 2

@@ -62,7 +62,7 @@ def test_a_plugin_from_a_plugins_dir_can_be_benchmarked(tmp_path):
 
 
 def test_default_warmup_fills_the_optimizer_history():
-    from nstx import benchmark
+    from nstx.cli import bench as benchmark
 
     args = benchmark.parse_args(["--steps", "1", "optimizer.history_size=2"])
     lbfgs = benchmark.measure(32, "lbfgs", args, benchmark.square_samples())

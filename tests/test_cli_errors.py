@@ -5,8 +5,8 @@ import sys
 import pytest
 import torch
 
-from nstx import cli
-from nstx.arguments import LAYER_GROUPS
+from nstx.cli import main as cli
+from nstx.config.overrides import LAYER_GROUPS
 from tests.bad_inputs import CASES, CUDA_MISSING
 from tests.support import FAST
 

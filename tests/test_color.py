@@ -4,12 +4,13 @@ import pytest
 import torch
 
 import nstx
-from nstx import color, images, samples
+from nstx import samples
 from nstx.errors import InputError
+from nstx.image import color, io
 
 
 def sample(path, size=64):
-    return images.to_tensor(images.resize_longest(images.open_image(path), size))
+    return io.to_tensor(io.resize_longest(io.open_image(path), size))
 
 
 def mean_and_covariance(image):
@@ -38,8 +39,8 @@ def test_histogram_mode_hands_the_recoloured_style_to_the_run():
     recoloured = nstx.stylize(samples.CONTENT, samples.STYLE, color="histogram", optimizer=frozen, **options)
     plain = nstx.stylize(samples.CONTENT, samples.STYLE, color="none", optimizer=frozen, **options)
     content_mean, _ = mean_and_covariance(sample(samples.CONTENT, 48))
-    recoloured_mean, _ = mean_and_covariance(images.to_tensor(recoloured))
-    plain_mean, _ = mean_and_covariance(images.to_tensor(plain))
+    recoloured_mean, _ = mean_and_covariance(io.to_tensor(recoloured))
+    plain_mean, _ = mean_and_covariance(io.to_tensor(plain))
     assert (recoloured_mean - content_mean).abs().max() < 0.02
     assert (plain_mean - content_mean).abs().max() > 0.1
 
@@ -64,7 +65,7 @@ def test_luminance_mode_keeps_the_contents_chroma():
         color="luminance",
         init="noise",
     )
-    output = images.to_tensor(result)
+    output = io.to_tensor(result)
     content = sample(samples.CONTENT, size)
     assert output.shape == content.shape
     # Pixels where recombining clipped a channel to 0 or 1 cannot keep their chroma.

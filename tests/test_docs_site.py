@@ -44,7 +44,7 @@ def test_mkdocs_build_strict(tmp_path):
         assert f"<code>{key}</code>" in reference, f"{key} missing from the configuration reference"
 
     api = (site / "api" / "index.html").read_text()
-    for name in ("nstx.api.stylize", "nstx.registry.Registry", "nstx.hookspecs.nstx_step"):
+    for name in ("nstx.api.stylize", "nstx.registry.manager.Registry", "nstx.registry.hookspecs.nstx_step"):
         assert f'id="{name}"' in api, f"{name} missing from the API reference"
     assert ":func:" not in api
     guide = (site / "plugins" / "index.html").read_text()

@@ -2,12 +2,12 @@
 
 import pytest
 import torch
-from omegaconf import OmegaConf
 
 import nstx
-from nstx import engine, registry
-from nstx.features import FeatureExtractor
-from tests.support import FAST, gradient_image
+from nstx import registry
+from nstx.encoder.backbone import FeatureExtractor
+from nstx.hookspecs import hookimpl
+from tests.support import FAST, backbone_of, gradient_image, inputs_of, objective_of
 
 
 def test_stylize_returns_image_of_content_aspect(content_path, style_path, tmp_path):
@@ -19,12 +19,10 @@ def test_stylize_returns_image_of_content_aspect(content_path, style_path, tmp_p
 
 def test_gradients_reach_the_image_only(content_path, style_path):
     cfg = nstx.compose(**FAST)
-    reg = registry.default()
-    backbone = engine.load_backbone(reg, cfg, torch.device("cpu"))
-    extractor = FeatureExtractor(backbone, ["relu1_1", "relu2_1", "relu4_2"])
-    content, styles = engine.load_inputs(cfg, content_path, style_path)
-    objective = engine.build_objective(
-        reg, cfg, extractor, content, styles, {"relu1_1": 1.0, "relu2_1": 1.0}, {"relu4_2": 1.0}
+    extractor = FeatureExtractor(backbone_of(cfg), ["relu1_1", "relu2_1", "relu4_2"])
+    content, styles = inputs_of(cfg, content_path, style_path)
+    objective = objective_of(
+        cfg, extractor, content, styles, {"relu1_1": 1.0, "relu2_1": 1.0}, {"relu4_2": 1.0}
     )
     image = content.clone().requires_grad_(True)
     objective(extractor(image), image)["total"].backward()
@@ -35,7 +33,7 @@ def test_gradients_reach_the_image_only(content_path, style_path):
 
 def test_truncation_never_computes_past_the_deepest_layer(content_path, style_path):
     cfg = nstx.compose(**FAST, style_layers={"relu1_1": 1.0, "relu3_1": 1.0}, content_layers={"relu2_2": 1.0})
-    backbone = engine.load_backbone(registry.default(), cfg, torch.device("cpu"))
+    backbone = backbone_of(cfg)
     called = []
     handles = [
         module.register_forward_hook(lambda m, i, o, name=name: called.append(name))
@@ -52,8 +50,7 @@ def test_truncation_never_computes_past_the_deepest_layer(content_path, style_pa
 
 
 def test_keras_aliases_resolve_to_relu_outputs():
-    cfg = nstx.compose(**FAST)
-    backbone = engine.load_backbone(registry.default(), cfg, torch.device("cpu"))
+    backbone = backbone_of(nstx.compose(**FAST))
     assert backbone.canonical("block1_conv1") == "relu1_1"
     assert backbone.canonical("block3_pool") == "pool3"
     with pytest.raises(ValueError, match="unknown layer 'relu9_1'"):
@@ -66,11 +63,11 @@ class Recorder:
     def __init__(self):
         self.steps, self.ends = [], []
 
-    @nstx.hookspecs.hookimpl
+    @hookimpl
     def nstx_step(self, step, losses):
         self.steps.append((step, dict(losses)))
 
-    @nstx.hookspecs.hookimpl
+    @hookimpl
     def nstx_run_end(self, status):
         self.ends.append(status)
 
@@ -130,13 +127,7 @@ def test_any_image_mode_runs(mode, tmp_path, style_path):
 
 @pytest.mark.parametrize("init", ["noise", "content", "style"])
 def test_inits_start_where_they_say(init, content_path, style_path):
-    content, styles = engine.load_inputs(
-        OmegaConf.create(
-            {"image_size": 32, "style_scale": 1.0, "max_pixels": 10**6, "content": None, "style": None}
-        ),
-        content_path,
-        style_path,
-    )
+    content, styles = inputs_of(nstx.compose(image_size=32), content_path, style_path)
     start = registry.get("init", init)(content, styles[0], torch.Generator().manual_seed(0))
     assert start.shape == content.shape
     assert start.min() >= 0 and start.max() <= 1

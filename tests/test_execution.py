@@ -9,12 +9,11 @@ import pytest
 import torch
 
 import nstx
-from nstx import engine, registry
+from nstx.encoder.backbone import FeatureExtractor
+from nstx.encoder.execution import Execution, reduced_precision_pays_off
 from nstx.errors import InputError
-from nstx.execution import Execution, reduced_precision_pays_off
-from nstx.features import FeatureExtractor
 from nstx.hookspecs import hookimpl
-from tests.support import FAST
+from tests.support import FAST, backbone_of, inputs_of, objective_of
 
 CPU = torch.device("cpu")
 
@@ -38,17 +37,17 @@ def recorder(registered):
     ],
 )
 def test_cpu_falls_back_with_one_line(option, message, recorder, caplog, content_path, style_path):
-    with caplog.at_level(logging.WARNING, logger="nstx.execution"):
+    with caplog.at_level(logging.WARNING, logger="nstx.encoder.execution"):
         image = nstx.stylize(content_path, style_path, **FAST, **option)
     assert image.size == (32, 27)
-    assert [r.getMessage() for r in caplog.records if r.name == "nstx.execution"] == [message]
+    assert [r.getMessage() for r in caplog.records if r.name == "nstx.encoder.execution"] == [message]
     assert recorder.execution == Execution(CPU, "fp32", False)
 
 
 def test_bf16_on_cpu_applies_only_with_native_bf16(recorder, caplog, content_path, style_path):
-    with caplog.at_level(logging.WARNING, logger="nstx.execution"):
+    with caplog.at_level(logging.WARNING, logger="nstx.encoder.execution"):
         nstx.stylize(content_path, style_path, **FAST, precision="bf16")
-    lines = [r.getMessage() for r in caplog.records if r.name == "nstx.execution"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "nstx.encoder.execution"]
     if reduced_precision_pays_off("bf16", CPU):
         assert recorder.execution.precision == "bf16" and lines == []
     else:
@@ -66,13 +65,11 @@ def test_bad_values_are_input_errors(option, accepted, content_path, style_path)
 
 def test_reduced_precision_features_with_fp32_losses_and_gradients(content_path, style_path):
     cfg = nstx.compose(**FAST)
-    reg = registry.default()
-    backbone = engine.load_backbone(reg, cfg, CPU)
-    extractor = FeatureExtractor(backbone, ["relu1_1", "relu2_1", "relu4_2"])
+    extractor = FeatureExtractor(backbone_of(cfg), ["relu1_1", "relu2_1", "relu4_2"])
     features = Execution(CPU, "bf16").features(extractor)
-    content, styles = engine.load_inputs(cfg, content_path, style_path)
-    objective = engine.build_objective(
-        reg, cfg, features, content, styles, {"relu1_1": 1.0, "relu2_1": 1.0}, {"relu4_2": 1.0}
+    content, styles = inputs_of(cfg, content_path, style_path)
+    objective = objective_of(
+        cfg, features, content, styles, {"relu1_1": 1.0, "relu2_1": 1.0}, {"relu4_2": 1.0}
     )
     image = content.clone().requires_grad_(True)
     out = features(image)
@@ -85,7 +82,7 @@ def test_reduced_precision_features_with_fp32_losses_and_gradients(content_path,
 
 
 def test_backbone_weights_are_channels_last_on_cpu():
-    backbone = engine.load_backbone(registry.default(), nstx.compose(**FAST), CPU)
+    backbone = backbone_of(nstx.compose(**FAST))
     convs = [m for m in backbone.layers if isinstance(m, torch.nn.Conv2d)]
     assert convs and all(c.weight.is_contiguous(memory_format=torch.channels_last) for c in convs)
 
@@ -132,7 +129,7 @@ def test_cpu_steps_reuse_freed_memory_without_page_faults(content_path, style_pa
 LARGE_BLOCK_FAULTS = """
 import resource
 import torch
-from nstx.execution import keep_freed_memory
+from nstx.encoder.execution import keep_freed_memory
 
 assert keep_freed_memory()
 faults = []

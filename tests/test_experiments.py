@@ -10,12 +10,12 @@ import yaml
 from hydra import compose, initialize_config_module
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.override_parser.overrides_parser import OverridesParser
-from nstx.plugins import style_costs
+from nstx.plugins import style_cost
 from omegaconf import OmegaConf
 from PIL import Image
 
-from nstx.grid import Tile, comparison_grid
-from nstx.sweep import scores_caption
+from nstx.tracking.grid import Tile, comparison_grid
+from nstx.tracking.sweep import scores_caption
 from tests.support import Cli
 
 EXPERIMENTS = sorted(
@@ -25,7 +25,7 @@ EXPERIMENTS = sorted(
 
 def builtin_style_costs() -> list[str]:
     names: list[str] = []
-    style_costs.nstx_register_style_cost(register=lambda name, impl: names.append(name))
+    style_cost.nstx_register_style_cost(register=lambda name, impl: names.append(name))
     return names
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 from PIL import Image
 
-from nstx.feature_maps import channel_tiles
-from nstx.montage import BACKGROUND
+from nstx.cli.features import channel_tiles
+from nstx.image.montage import BACKGROUND
 from tests.support import NSTX_FEATURES, Cli
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from nstx.grid import EMPTY, Tile, comparison_grid
+from nstx.tracking.grid import EMPTY, Tile, comparison_grid
 
 AXES = {"correlation": ["gram", "covariance"], "style_layers": ["early", "late"]}
 COLOURS = {

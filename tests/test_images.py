@@ -4,8 +4,8 @@ import pytest
 from PIL import Image
 
 import nstx
-from nstx import images
 from nstx.errors import InputError
+from nstx.image import io
 from tests.support import FAST, gradient_image
 
 
@@ -30,14 +30,14 @@ def test_bad_image_files_raise_one_clear_error(case, tmp_path):
     make, expected = BAD_FILES[case]
     make(path)
     with pytest.raises(InputError, match=expected) as error:
-        images.open_image(path, max_pixels=5000)
+        io.open_image(path, max_pixels=5000)
     message = str(error.value)
     assert str(path) in message and "\n" not in message
 
 
 def test_directory_is_not_an_image(tmp_path):
     with pytest.raises(InputError, match="is a directory"):
-        images.open_image(tmp_path)
+        io.open_image(tmp_path)
 
 
 def test_exif_orientation_is_honoured(tmp_path):
@@ -45,13 +45,13 @@ def test_exif_orientation_is_honoured(tmp_path):
     exif = Image.Exif()
     exif[0x0112] = 6  # rotate 90° clockwise on display
     gradient_image((40, 20)).save(path, exif=exif)
-    assert images.open_image(path).size == (20, 40)
+    assert io.open_image(path).size == (20, 40)
 
 
 def test_resize_longest_side():
     image = gradient_image((90, 60))
-    assert images.resize_longest(image, 30).size == (30, 20)
-    assert images.resize_longest(image.rotate(90, expand=True), 30).size == (20, 30)
+    assert io.resize_longest(image, 30).size == (30, 20)
+    assert io.resize_longest(image.rotate(90, expand=True), 30).size == (20, 30)
 
 
 def test_bad_style_fails_the_run_naming_the_file(tmp_path, content_path):
@@ -68,7 +68,7 @@ def test_save_png_leaves_no_partial_file(tmp_path):
             raise OSError("disk full")
 
     with pytest.raises(OSError):
-        images.save_png(Broken(), tmp_path / "out.png")
+        io.save_png(Broken(), tmp_path / "out.png")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -78,5 +78,5 @@ def test_saved_png_has_default_permissions(tmp_path):
 
     umask = os.umask(0)
     os.umask(umask)
-    path = images.save_png(gradient_image((8, 8)), tmp_path / "out.png")
+    path = io.save_png(gradient_image((8, 8)), tmp_path / "out.png")
     assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask

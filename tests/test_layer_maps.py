@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 import nstx
-from nstx.arguments import rewrite_layer_maps
+from nstx.config.overrides import rewrite_layer_maps
 from nstx.errors import InputError
 from tests.support import Cli
 

@@ -2,7 +2,7 @@
 
 import torch
 
-from nstx.lbfgs import LBFGS
+from nstx.optim.lbfgs import LBFGS
 
 
 def torch_lbfgs(params, history_size):

@@ -5,8 +5,9 @@ import torch
 from PIL import Image
 
 import nstx
-from nstx import masks, registry, samples
+from nstx import registry, samples
 from nstx.errors import InputError
+from nstx.loss import guided
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +57,8 @@ def test_each_region_is_scored_against_its_own_style():
     def new_cost():
         return registry.get("style_cost", "mse")(correlation=registry.get("correlation", "gram")())
 
-    matching = masks.guided_cost(new_cost, [left, right], [0.5, 0.5], (6, 12))
-    swapped = masks.guided_cost(new_cost, [right, left], [0.5, 0.5], (6, 12))
+    matching = guided.guided_cost(new_cost, [left, right], [0.5, 0.5], (6, 12))
+    swapped = guided.guided_cost(new_cost, [right, left], [0.5, 0.5], (6, 12))
     assert [region.share for region in matching.regions] == [0.5, 0.5]
     score = matching.score(generated, matching.prepare([style_a, style_b], [0.5, 0.5]))
     wrong = swapped.score(generated, swapped.prepare([style_a, style_b], [0.5, 0.5]))
@@ -67,15 +68,15 @@ def test_each_region_is_scored_against_its_own_style():
 
 def test_masks_are_downsampled_to_each_layer_and_shares_follow_area_and_strength():
     left, _ = halves(8, 8)
-    assert masks.region(left, (8, 8)).tolist() == [r * 8 + c for r in range(8) for c in range(4)]
-    assert masks.region(left, (2, 2)).tolist() == [0, 2]
-    assert masks.region(torch.ones(1, 1, 8, 8), (4, 4)) is None  # everywhere: no selection
+    assert guided.region(left, (8, 8)).tolist() == [r * 8 + c for r in range(8) for c in range(4)]
+    assert guided.region(left, (2, 2)).tolist() == [0, 2]
+    assert guided.region(torch.ones(1, 1, 8, 8), (4, 4)) is None  # everywhere: no selection
 
     def new_cost():
         return registry.get("style_cost", "gaussian_w2")()
 
-    guided = masks.guided_cost(new_cost, [left, None], [0.25, 0.75], (4, 4))
-    assert [region.share for region in guided.regions] == pytest.approx([1 / 3 * 0.5, 1.0])
+    cost = guided.guided_cost(new_cost, [left, None], [0.25, 0.75], (4, 4))
+    assert [region.share for region in cost.regions] == pytest.approx([1 / 3 * 0.5, 1.0])
 
 
 def test_mask_count_must_match_the_styles_and_not_every_mask_may_be_black(black_mask, second_style):

@@ -6,19 +6,26 @@ import pytest
 import torch
 
 import nstx
-from nstx import images, multiscale, samples
+from nstx import samples
 from nstx.errors import InputError
+from nstx.image import io
+from nstx.optim.pyramid import upsample
 from tests.nstx_helpers import recording
+from tests.support import settings_of
+
+
+def plan_of(config):
+    return settings_of(config).levels
 
 
 def test_plan_from_scales_octaves_and_per_level_iterations():
-    plan = multiscale.plan(nstx.compose(scales=[32, 48, 64], scale_iterations=[3, 2, 1]))
+    plan = plan_of(nstx.compose(scales=[32, 48, 64], scale_iterations=[3, 2, 1]))
     assert [(level.size, level.iterations) for level in plan] == [(32, 3), (48, 2), (64, 1)]
-    plan = multiscale.plan(nstx.compose(["octaves=3", "image_size=256", "iterations=7"]))
+    plan = plan_of(nstx.compose(["octaves=3", "image_size=256", "iterations=7"]))
     assert [(level.size, level.iterations) for level in plan] == [(64, 7), (128, 7), (256, 7)]
-    plan = multiscale.plan(nstx.compose(octaves=2, image_size=300, octave_scale=1.5, scale_iterations=4))
+    plan = plan_of(nstx.compose(octaves=2, image_size=300, octave_scale=1.5, scale_iterations=4))
     assert [(level.size, level.iterations) for level in plan] == [(200, 4), (300, 4)]
-    assert [level.size for level in multiscale.plan(nstx.compose(image_size=96))] == [96]
+    assert [level.size for level in plan_of(nstx.compose(image_size=96))] == [96]
 
 
 @pytest.mark.parametrize(
@@ -34,7 +41,7 @@ def test_plan_from_scales_octaves_and_per_level_iterations():
 )
 def test_bad_plans_are_refused(options, message):
     with pytest.raises(InputError, match=message):
-        multiscale.plan(nstx.compose(**options))
+        plan_of(nstx.compose(**options))
 
 
 def test_a_three_level_run_counts_steps_across_levels_and_ends_at_the_final_size():
@@ -62,9 +69,9 @@ def test_each_level_starts_from_the_upsampled_result_of_the_previous_one():
     )
     with recording() as recorded:
         nstx.run(config)
-    shown = [images.to_tensor(image) for image in recorded.images]
+    shown = [io.to_tensor(image) for image in recorded.images]
     for previous, current in pairwise(shown):
-        expected = multiscale.upsample(previous, current.shape[-2:])
+        expected = upsample(previous, current.shape[-2:])
         assert (current - expected).abs().mean() < 1 / 255
         assert (current - expected).abs().max() < 4 / 255
         # A fresh start would look nothing like it (uniform noise differs by ~1/3 on average).

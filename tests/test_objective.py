@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from omegaconf import OmegaConf
 
+from nstx.cli.sweeper import objective_names, objective_value
 from nstx.errors import InputError
-from nstx.objective import objective_names, objective_value
 
 
 def config(**values):

@@ -4,7 +4,7 @@ autograd add a second gradient into it in place."""
 import pytest
 import torch
 
-from nstx import ops
+from nstx.loss import ops
 
 
 @pytest.mark.parametrize("layout", [torch.contiguous_format, torch.channels_last])

@@ -10,9 +10,11 @@ import pytest
 import torch
 
 import nstx
-from nstx import judge, samples, weights
-from nstx.images import open_image, resize_longest
-from nstx.vgg import build_vgg
+from nstx import samples
+from nstx.encoder import weights
+from nstx.encoder.vgg import build_vgg
+from nstx.image.io import open_image, resize_longest
+from nstx.judge import ruler as judge
 
 # The defaults keep the judge's content error below this (docs/concepts.md, "Defaults").
 CONTENT_LEVEL = 1.5

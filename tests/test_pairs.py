@@ -7,7 +7,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from PIL import Image
 
 import nstx
-from nstx.arguments import expand_image_sets, quote, rewrite_init_paths
+from nstx.config.overrides import expand_image_sets, quote, rewrite_init_paths
 from nstx.errors import InputError
 from tests.support import FAST, Cli, gradient_image
 

@@ -66,22 +66,24 @@ def test_cosine_statistic_is_a_cosine_similarity():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     features = torch.randn(2, 5, 4, 3, generator=torch.Generator().manual_seed(0))
-    statistic = module.Cosine()(features)
+    statistic = module.cosine(features)
     assert statistic.shape == (2, 5, 5)
     assert torch.allclose(statistic.diagonal(dim1=-2, dim2=-1), torch.ones(2, 5), atol=1e-6)
     assert torch.allclose(statistic, statistic.mT)
-    scaled = module.Cosine()(features * torch.tensor([1.0, 10.0, 0.1, 3.0, 7.0]).view(1, 5, 1, 1))
+    scaled = module.cosine(features * torch.tensor([1.0, 10.0, 0.1, 3.0, 7.0]).view(1, 5, 1, 1))
     assert torch.allclose(scaled, statistic, atol=1e-5)
 
 
 def test_log_lines_are_short_and_plain_when_piped(guide_run):
     result, run_dir = guide_run
     assert "\x1b[" not in result.stdout
-    console = r"^\d\d:\d\d:\d\d INFO    nstx\.weights: using seeded random backbone weights"
+    console = r"^\d\d:\d\d:\d\d INFO    nstx\.encoder\.weights: using seeded random backbone weights"
     assert re.search(console, result.stdout, re.MULTILINE), result.stdout
     job_name = OmegaConf.load(run_dir / ".hydra" / "hydra.yaml").hydra.job.name
     logfile = (run_dir / f"{job_name}.log").read_text()
-    assert re.search(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO    nstx\.weights: ", logfile, re.MULTILINE)
+    assert re.search(
+        r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO    nstx\.encoder\.weights: ", logfile, re.MULTILINE
+    )
 
 
 def test_console_log_is_coloured_by_level(monkeypatch):

@@ -88,7 +88,7 @@ def test_entry_point_plugin_is_found_and_used(tmp_path, monkeypatch, content_pat
     assert "cubed_gram" in reg.names("correlation")
     assert reg.entry("correlation", "cubed_gram").plugin == "cubed"
     assert any(dist.project_name == "nstx-cubed" for _, dist in reg.pm.list_plugin_distinfo())
-    monkeypatch.setattr(registry, "_registry", reg)
+    monkeypatch.setattr(registry.manager, "_registry", reg)
     cfg = nstx.compose(**FAST)
     cfg.correlation.name = "cubed_gram"
     assert nstx.run(cfg, content=content_path, style=style_path).image.size == (32, 27)

@@ -13,7 +13,7 @@ from omegaconf import OmegaConf
 from PIL import Image
 
 import nstx
-from nstx import engine
+from nstx.engine import assemble
 from nstx.errors import DivergedError, PluginError, Terminated
 from nstx.hookspecs import hookimpl
 from tests.support import FAST
@@ -111,7 +111,7 @@ def test_interruption_saves_current_image_and_ends_killed(
 FAILING_PLUGIN = textwrap.dedent(
     """
     from nstx.hookspecs import hookimpl
-    from nstx.losses import CorrelationCost
+    from nstx.loss import CorrelationCost
 
 
     class Fragile(CorrelationCost):
@@ -172,7 +172,7 @@ def test_same_config_and_seed_give_identical_images_and_record_seed_versions_con
 ):
     options = {"init": "noise", "optimizer": "adam", "seed": 7, "iterations": 3}
     first = run(tmp_path / "1", content_path, style_path, **options)
-    monkeypatch.setattr(engine, "_backbones", {})  # rebuild the random-weight backbone from its seed
+    monkeypatch.setattr(assemble, "_backbones", {})  # rebuild the random-weight backbone from its seed
     second = run(tmp_path / "2", content_path, style_path, tracked=True, **options)
     assert first.output.read_bytes() == second.output.read_bytes()
 

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 import nstx
-from nstx import weights
+from nstx.encoder import weights
 from nstx.errors import InputError
 from nstx.hookspecs import hookimpl
 from tests.support import FAST

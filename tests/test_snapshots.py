@@ -7,8 +7,8 @@ import re
 from PIL import Image
 
 import nstx
-from nstx.montage import montage
-from nstx.snapshots import PROGRESS_NAME, SNAPSHOT_KEY, saved_steps
+from nstx.image.montage import montage
+from nstx.tracking.snapshots import PROGRESS_NAME, SNAPSHOT_KEY
 from tests.support import FAST
 
 
@@ -18,7 +18,6 @@ def test_save_every_writes_steps_and_progress_figure(tmp_path, content_path, sty
     result = nstx.api.run(config, output_dir=tmp_path / "run")
     files = sorted(p.name for p in (tmp_path / "run").iterdir())
     assert files == [PROGRESS_NAME, "step_00002.png", "step_00004.png", "stylized.png"]
-    assert [step for step, _ in saved_steps(tmp_path / "run")] == [2, 4]
     with Image.open(tmp_path / "run" / PROGRESS_NAME) as figure:
         two_tiles = montage([[result.image, result.image]], column_labels=["step 1", "step 5"])
         assert figure.size == two_tiles.size

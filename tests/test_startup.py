@@ -10,7 +10,7 @@ SCRIPT = f"""
 import atexit, json, sys
 atexit.register(lambda: print(json.dumps([m for m in {HEAVY!r} if m in sys.modules])))
 sys.argv = ["nstx", "--help"]
-from nstx.cli import main
+from nstx.cli.main import main
 main()
 """
 

@@ -77,7 +77,7 @@ def test_blended_target_is_weighted_sum_of_statistics():
 
 
 def test_total_variation_powers():
-    from nstx.losses import tv_loss
+    from nstx.loss.objective import tv_loss
 
     image = torch.tensor([[[[0.0, 1.0], [3.0, 3.0]]]])
     # dx: 1, 0 ; dy: 3, 2

@@ -5,9 +5,11 @@ import torch
 from PIL import Image
 
 import nstx
-from nstx import engine, registry, samples
+from nstx import samples
+from nstx.encoder.backbone import FeatureExtractor
+from nstx.engine.inputs import blend_weights
 from nstx.errors import InputError
-from nstx.features import FeatureExtractor
+from tests.support import backbone_of, inputs_of, objective_of, settings_of
 
 
 @pytest.fixture(scope="module")
@@ -23,15 +25,11 @@ def second_style(tmp_path_factory):
 
 def style_targets(config, styles, blend):
     """Each style layer's target as the engine builds it."""
-    plugins = registry.default()
-    backbone = engine.load_backbone(plugins, config, torch.device("cpu"))
-    style_layers = engine.layer_weights(config, "style_layers")
-    content_layers = engine.layer_weights(config, "content_layers")
-    extractor = FeatureExtractor(backbone, [*style_layers, *content_layers])
-    content, style_tensors = engine.load_inputs(config, samples.CONTENT, styles)
-    objective = engine.build_objective(
-        plugins, config, extractor, content, style_tensors, style_layers, content_layers, blend
-    )
+    settings = settings_of(config)
+    style_layers, content_layers = settings.style_layers, settings.content_layers
+    extractor = FeatureExtractor(backbone_of(config), [*style_layers, *content_layers])
+    content, style_tensors = inputs_of(config, samples.CONTENT, styles)
+    objective = objective_of(config, extractor, content, style_tensors, style_layers, content_layers, blend)
     return {layer: term.target for layer, term in objective.style_terms.items()}
 
 
@@ -60,8 +58,8 @@ def test_raw_feature_costs_blend_one_zero_is_the_first_style(name, second_style)
 def test_style_blend_from_the_command_line_is_normalised_to_sum_one():
     config = nstx.compose(["style=[a.jpg,b.jpg]", "style_blend=[7,3]"])
     assert list(config.style) == ["a.jpg", "b.jpg"]
-    assert engine.blend_weights(config, 2) == pytest.approx([0.7, 0.3])
-    assert engine.blend_weights(nstx.compose(), 3) == pytest.approx([1 / 3] * 3)
+    assert blend_weights(settings_of(config).style_blend, 2) == pytest.approx([0.7, 0.3])
+    assert blend_weights(settings_of(nstx.compose()).style_blend, 3) == pytest.approx([1 / 3] * 3)
 
 
 @pytest.mark.parametrize(
@@ -75,7 +73,7 @@ def test_style_blend_from_the_command_line_is_normalised_to_sum_one():
 )
 def test_bad_blend_weights_are_refused(blend, message):
     with pytest.raises(InputError, match=message):
-        engine.blend_weights(nstx.compose(style_blend=blend), 2)
+        blend_weights(settings_of(nstx.compose(style_blend=blend)).style_blend, 2)
 
 
 def test_a_blended_run_differs_from_each_single_style_run(second_style):

@@ -16,8 +16,9 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 import nstx
-from nstx import images, registry, samples
+from nstx import registry, samples
 from nstx.hookspecs import hookimpl
+from nstx.image import io
 
 HERE = Path(__file__).resolve().parent
 TILE = 128
@@ -75,7 +76,7 @@ class LevelEnds:
         if self.images and self.images[-1].size == current.size:
             self.images[-1] = current
         else:
-            self.images.append(current)
+            self.io.append(current)
 
 
 def multiscale(content: Image.Image, a: Image.Image) -> None:
@@ -128,9 +129,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=Path, default=Path("../shared/images"), help="shared test images")
     args = parser.parse_args()
-    content = images.open_image(samples.CONTENT)
-    starry = images.open_image(args.images / "starry_night.jpg")
-    scream = images.open_image(args.images / "the_scream.jpg")
+    content = io.open_image(samples.CONTENT)
+    starry = io.open_image(args.images / "starry_night.jpg")
+    scream = io.open_image(args.images / "the_scream.jpg")
     style_blend(content, starry, scream)
     color(content, starry)
     multiscale(content, starry)

@@ -1,4 +1,4 @@
-"""A correlation plugin: channel-by-channel cosine similarity.
+"""A correlation plugin: channel-by-channel cosine similarity, as one plain function.
 
 The Gram matrix of channel vectors scaled to unit length, so a layer's statistic no
 longer depends on how strongly the layer fires: every layer counts on the same scale.
@@ -9,16 +9,11 @@ from nstx.hookspecs import hookimpl
 
 @hookimpl
 def nstx_register_correlation(register):
-    register("cosine", Cosine)
+    register("cosine", cosine)
 
 
-class Cosine:
+def cosine(features, eps: float = 1e-8):
     """Cosine similarity between channels: (B, C, H, W) -> (B, C, C), ones on the diagonal."""
-
-    def __init__(self, eps: float = 1e-8) -> None:
-        self.eps = eps
-
-    def __call__(self, features):
-        f = features.flatten(2)
-        f = f / f.norm(dim=-1, keepdim=True).clamp_min(self.eps)
-        return f @ f.mT
+    f = features.flatten(2)
+    f = f / f.norm(dim=-1, keepdim=True).clamp_min(eps)
+    return f @ f.mT

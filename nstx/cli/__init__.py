@@ -1,0 +1,1 @@
+"""The console scripts: nstx, nstx-plugins, nstx-features and nstx-bench."""

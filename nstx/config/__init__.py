@@ -1,0 +1,1 @@
+"""Composing the config: Hydra overrides, the config store of plugins, one-line config errors."""

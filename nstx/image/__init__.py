@@ -1,0 +1,1 @@
+"""Pictures: loading, resizing and saving, colour modes, style masks, labelled montages."""

@@ -1,0 +1,1 @@
+"""Lifecycle plugins that record runs: MLflow runs and sweeps, comparison grids, snapshots, progress."""
