@@ -78,7 +78,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--compile", action="store_true", help="torch.compile the feature extractor")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     parser.add_argument(
-        "--weights", default="random", help="backbone weights (speed does not depend on them)"
+        "--weights", default="auto", help="backbone weights (default: auto, the original VGG19, as nstx runs)"
     )
     parser.add_argument(
         "--compare-formats", action="store_true", help="also time the floor in the contiguous (NCHW) format"
