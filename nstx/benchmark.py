@@ -10,6 +10,9 @@ step: floor and nstx alternate, so background load on a shared machine hits both
 and the medians are compared. Warm-up steps fill an optimizer's history first
 (``history_size``: L-BFGS reads its stored pairs every step), so that the figures are those
 of most of a real run, not of its first steps.
+
+``nstx-bench --quality`` measures something else, the judge's scores against wall time
+(:mod:`nstx.quality_bench`).
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ import re
 import statistics
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,8 +67,16 @@ class Row:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    from nstx import quality_bench
+
     parser = argparse.ArgumentParser(prog="nstx-bench", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), help="image sides in pixels")
+    parser.add_argument(
+        "--sizes",
+        type=int,
+        nargs="+",
+        default=None,
+        help=f"image sides in pixels (default: {SIZES}; with --quality {quality_bench.SIZES})",
+    )
     parser.add_argument("--large", action="store_true", help=f"also measure {LARGE} px")
     parser.add_argument("--optimizers", nargs="+", default=list(OPTIMIZERS), help="optimizer plugins")
     parser.add_argument("--steps", type=int, default=5, help="measured steps per run (median)")
@@ -84,17 +97,61 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--compare-formats", action="store_true", help="also time the floor in the contiguous (NCHW) format"
     )
     parser.add_argument("--json", type=Path, default=None, help="write the results as JSON here")
+    quality = parser.add_argument_group("quality against time", quality_bench.__doc__.split("\n\n")[0])
+    quality.add_argument(
+        "--quality", action="store_true", help="measure the judge's scores against wall time instead"
+    )
+    quality.add_argument(
+        "--images",
+        type=Path,
+        default=None,
+        help=f"the folder holding the pairs {quality_bench.PAIRS} (default: {quality_bench.IMAGES})",
+    )
+    quality.add_argument("--pastiche-steps", type=int, default=quality_bench.STEPS, help="pastiche's steps")
+    quality.add_argument("--nstx-steps", type=int, default=quality_bench.STEPS, help="each nstx run's steps")
+    quality.add_argument(
+        "--every", type=int, default=quality_bench.EVERY, help="steps between scored checkpoints"
+    )
+    quality.add_argument(
+        "--plot", type=Path, default=None, help="draw eval/style against wall time here (PNG)"
+    )
     parser.add_argument(
         "overrides", nargs="*", help="config overrides, e.g. backbone=vgg16 or tracking.enabled=true"
     )
     args = parser.parse_args(argv)
+    if args.sizes is None:
+        args.sizes = list(quality_bench.SIZES if args.quality else SIZES)
     if args.large and LARGE not in args.sizes:
         args.sizes.append(LARGE)
     if args.steps < 1 or (args.warmup is not None and args.warmup < 0):
         parser.error("--steps must be >= 1 and --warmup >= 0")
     if args.threads is not None and args.threads < 1:
         parser.error(f"--threads must be >= 1, got {args.threads}")
+    if args.pastiche_steps < 1 or args.nstx_steps < 2 or args.every < 1:
+        parser.error("--pastiche-steps and --every must be >= 1, --nstx-steps >= 2 (two levels)")
     return args
+
+
+@contextmanager
+def registered(plugin: object, name: str) -> Iterator[None]:
+    """``plugin``'s lifecycle hooks take part in the runs made inside the block."""
+    from nstx import registry
+
+    reg = registry.default()
+    reg.register(plugin, name=name)
+    try:
+        yield
+    finally:
+        reg.pm.unregister(plugin)
+
+
+def clock(device: Any) -> tuple[float, float]:
+    """Wall and process CPU seconds, once ``device`` has finished its queued work."""
+    import torch
+
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return time.perf_counter(), time.process_time()
 
 
 class PeakMemory:
@@ -192,11 +249,7 @@ class Interleaved:
         self.left = self.now()
 
     def now(self) -> tuple[float, float]:
-        import torch
-
-        if self.device.type == "cuda":
-            torch.cuda.synchronize(self.device)
-        return time.perf_counter(), time.process_time()
+        return clock(self.device)
 
     def since(self, start: tuple[float, float]) -> tuple[float, float]:
         wall, cpu = self.now()
@@ -220,7 +273,7 @@ def measure(size: int, optimizer: str, args: argparse.Namespace, inputs: tuple[A
     """Run nstx for warm-up + measured steps at ``size`` with ``optimizer``, floor interleaved."""
     from omegaconf import OmegaConf
 
-    from nstx import api, engine, registry
+    from nstx import api, engine
 
     config = api.compose(
         # Tracking is off unless an override turns it on: the loop is measured, not MLflow.
@@ -239,13 +292,9 @@ def measure(size: int, optimizer: str, args: argparse.Namespace, inputs: tuple[A
     config.iterations = warmup + args.steps
     timer = Interleaved(warmup, args.compare_formats)
     memory = PeakMemory(engine.resolve_device(args.device))
-    reg = registry.default()
-    reg.register(timer, name=f"nstx-bench-{size}-{optimizer}")
-    memory.reset()
-    try:
+    with registered(timer, f"nstx-bench-{size}-{optimizer}"):
+        memory.reset()
         api.run(config, content=inputs[0], style=inputs[1])
-    finally:
-        reg.pm.unregister(timer)
     peak = memory.megabytes()
     nstx_wall, nstx_cpu = map(list, zip(*timer.nstx[warmup:], strict=True))
     floor_wall, floor_cpu = map(list, zip(*timer.floor, strict=True))
@@ -330,26 +379,39 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     command = "nstx-bench " + " ".join(sys.argv[1:] if argv is None else argv)
     try:
-        benchmark(args, command)
+        if args.quality:
+            from nstx import quality_bench
+
+            quality_bench.benchmark(args, command)
+        else:
+            benchmark(args, command)
     except InputError as error:
         print(f"nstx-bench: error: {error}", file=sys.stderr)
         return 2
     return 0
 
 
-def benchmark(args: argparse.Namespace, command: str) -> None:
-    """Measure every size and optimizer, print the table and write the JSON report."""
+def prepare(args: argparse.Namespace) -> tuple[Any, int]:
+    """What both benchmarks do first: check the output paths, load plugins, set the threads.
+
+    Returns the device and the number of torch threads.
+    """
     import torch
 
     from nstx import cli, engine, images
 
-    if args.json is not None:  # before minutes of measuring, not after
-        images.ensure_writable(args.json.expanduser().parent)
+    for path in (args.json, args.plot):
+        if path is not None:  # before minutes of measuring, not after
+            images.ensure_writable(path.expanduser().parent)
     cli.load_plugins(args.overrides)  # plugins_dir= overrides, so that their plugins can be named
     if args.threads:
         torch.set_num_threads(args.threads)
-    threads = torch.get_num_threads()
-    device = engine.resolve_device(args.device)
+    return engine.resolve_device(args.device), torch.get_num_threads()
+
+
+def benchmark(args: argparse.Namespace, command: str) -> None:
+    """Measure every size and optimizer, print the table and write the JSON report."""
+    device, threads = prepare(args)
     inputs = square_samples()
     rows = [measure(size, optimizer, args, inputs) for size in args.sizes for optimizer in args.optimizers]
     memory_kind = PeakMemory(device).kind
