@@ -69,6 +69,7 @@ class Row:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     from nstx import quality_bench
 
+    pairs = ", ".join(" with ".join(pair) for pair in quality_bench.PAIRS)
     parser = argparse.ArgumentParser(prog="nstx-bench", description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--sizes",
@@ -97,23 +98,30 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--compare-formats", action="store_true", help="also time the floor in the contiguous (NCHW) format"
     )
     parser.add_argument("--json", type=Path, default=None, help="write the results as JSON here")
-    quality = parser.add_argument_group("quality against time", quality_bench.__doc__.split("\n\n")[0])
+    quality = parser.add_argument_group(
+        "quality against time", "the judge's scores against wall time, nstx against pastiche 1.6.0"
+    )
     quality.add_argument(
         "--quality", action="store_true", help="measure the judge's scores against wall time instead"
     )
     quality.add_argument(
         "--images",
+        metavar="DIR",
         type=Path,
         default=None,
-        help=f"the folder holding the pairs {quality_bench.PAIRS} (default: {quality_bench.IMAGES})",
-    )
-    quality.add_argument("--pastiche-steps", type=int, default=quality_bench.STEPS, help="pastiche's steps")
-    quality.add_argument("--nstx-steps", type=int, default=quality_bench.STEPS, help="each nstx run's steps")
-    quality.add_argument(
-        "--every", type=int, default=quality_bench.EVERY, help="steps between scored checkpoints"
+        help=f"the folder holding {pairs} (default: {quality_bench.IMAGES})",
     )
     quality.add_argument(
-        "--plot", type=Path, default=None, help="draw eval/style against wall time here (PNG)"
+        "--pastiche-steps", metavar="N", type=int, default=quality_bench.STEPS, help="pastiche's steps"
+    )
+    quality.add_argument(
+        "--nstx-steps", metavar="N", type=int, default=quality_bench.STEPS, help="each nstx run's steps"
+    )
+    quality.add_argument(
+        "--every", metavar="N", type=int, default=quality_bench.EVERY, help="steps between scored checkpoints"
+    )
+    quality.add_argument(
+        "--plot", metavar="FILE", type=Path, default=None, help="draw eval/style against wall time here (PNG)"
     )
     parser.add_argument(
         "overrides", nargs="*", help="config overrides, e.g. backbone=vgg16 or tracking.enabled=true"
