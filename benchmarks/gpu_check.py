@@ -434,7 +434,7 @@ def divergence(ctx: Context) -> None:
     step = ctx.record["step"]
     saved = output / "stylized.png"
     ctx.record.update(
-        status=watch.status, saved=saved.is_file(), result_steps=getattr(watch.result, "steps", None)
+        run_status=watch.status, saved=saved.is_file(), result_steps=getattr(watch.result, "steps", None)
     )
     expect(watch.status == "FAILED", f"the run ended {watch.status}, not FAILED")
     expect(saved.is_file(), f"no image saved at {saved}")
@@ -459,15 +459,10 @@ def quality(ctx: Context) -> None:
     content, style = inputs()
     pictures: dict[tuple[str, str], Any] = {}
     for precision in ("fp32", "bf16"):
-        # Untimed: cuDNN picks its kernels for this size and precision on first use.
+        # Untimed: cuDNN picks its kernels for this size and precision on first use, and the
+        # backbone and the judge's network are built, so the timed runs time the runs alone.
         nstx.stylize(
-            content,
-            style,
-            image_size=s.quality_size,
-            iterations=3,
-            precision=precision,
-            device=s.device,
-            judge=False,
+            content, style, image_size=s.quality_size, iterations=3, precision=precision, device=s.device
         )
         for optimizer in OPTIMIZERS:
             with ctx.case(f"{optimizer}/{precision}") as entry, watching() as watch:
