@@ -742,7 +742,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     one.add_argument("--result", type=Path, required=True, help="where the part's record goes")
     for command in (run_all, one):
         command.add_argument("--rehearse", action="store_true", help="the CPU at tiny sizes instead of CUDA")
-        command.add_argument("--work", type=Path, help="scratch directory (default: a new temporary one)")
+        command.add_argument(
+            "--work", type=Path, help="scratch directory (default: a new temporary one, kept)"
+        )
     args = parser.parse_args(argv)
     if args.command == "check" and args.time_limit < MIN_PART_S:
         parser.error(f"--time-limit must be at least {MIN_PART_S} s")

@@ -95,14 +95,25 @@ def test_watch_hooks_match_the_hookspecs(driver):
 
 def test_rehearsal_of_the_environment_part(tmp_path):
     """The cheapest part, rehearsed end to end: a child process, its record, the report."""
+    out, work = tmp_path / "out", tmp_path / "work"
     done = subprocess.run(
-        [sys.executable, str(DRIVER), "check", str(tmp_path / "out"), "--rehearse", "--only", "environment"],
+        [
+            sys.executable,
+            str(DRIVER),
+            "check",
+            str(out),
+            "--work",
+            str(work),
+            "--rehearse",
+            "--only",
+            "environment",
+        ],
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    report = json.loads((tmp_path / "out" / "gpu_check.json").read_text())
+    report = json.loads((out / "gpu_check.json").read_text())
     assert report["mode"] == "rehearsal" and report["summary"]["pass"] == 1
     environment = report["parts"]["environment"]
     assert environment["status"] == "pass"
