@@ -2,7 +2,7 @@
 
     python benchmarks/bench_step.py --sizes 128 256 512 --json bench.json
 
-See nstx/benchmark.py for what is measured and docs/performance.md for results.
+See nstx/bench/speed.py for what is measured and docs/performance.md for results.
 """
 
 import sys

@@ -35,7 +35,7 @@ SWEEPS = {
     "correlation": ("correlation", ["gram", "covariance", "mean_shifted"]),
     "style_cost": ("style_cost", builtin_style_costs()),
     "style_reconstruction": ("style_layers", [f"upto_relu{n}_1" for n in range(1, 6)]),
-    "content_style_ratio": ("style_weight", ["100", "1000", "10000", "100000", "1000000"]),
+    "content_style_ratio": ("style_weight", ["0.1", "1", "10", "100", "1000"]),
     "style_scale": ("style_scale", ["0.5", "1.0", "2.0"]),
     "pooling": ("pooling", ["max", "avg"]),
     "backbone": ("backbone", ["vgg16", "vgg19"]),

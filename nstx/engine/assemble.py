@@ -49,6 +49,11 @@ def check_plugins(registry: Registry, settings: Settings) -> None:
 _backbones: dict[tuple[str, ...], Backbone] = {}
 
 
+def forget_backbones() -> None:
+    """Drop the process's built backbones, so that the next run loads its weights again."""
+    _backbones.clear()
+
+
 def identity(choice: PluginChoice) -> str:
     """A plugin choice as a key: its name and options."""
     return json.dumps([choice.name, choice.options], sort_keys=True, default=str)

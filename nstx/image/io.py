@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from nstx import samples
 from nstx.errors import InputError
 
 if TYPE_CHECKING:
@@ -24,14 +25,21 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".we
 
 
 def open_image(source: ImageSource, max_pixels: int = MAX_PIXELS) -> Image.Image:
-    """Open ``source`` as an RGB image, EXIF orientation applied, or raise :class:`InputError`."""
+    """Open ``source`` as an RGB image, EXIF orientation applied, or raise :class:`InputError`.
+
+    A bare file name that is no file here but names a bundled sample (``astronaut.png``)
+    opens that sample.
+    """
     if isinstance(source, Image.Image):
         return to_rgb(ImageOps.exif_transpose(source))
     if not isinstance(source, str | os.PathLike):
         raise InputError(f"image {source!r} is not a file path or a PIL image")
     path = Path(source).expanduser()
     if not path.exists():
-        raise InputError(f"image {str(source)!r} does not exist")
+        sample = samples.bundled(source)
+        if sample is None:
+            raise InputError(f"image {str(source)!r} does not exist")
+        path = sample
     if path.is_dir():
         raise InputError(f"image {str(source)!r} is a directory, expected an image file")
     if path.stat().st_size == 0:
