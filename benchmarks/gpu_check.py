@@ -234,7 +234,7 @@ def watching(keep_images: bool = False) -> Iterator[Watch]:
     try:
         yield watch
     finally:
-        manager.pm.unregister(watch)
+        manager.unregister(watch)
 
 
 def inputs() -> tuple[Path, Path]:

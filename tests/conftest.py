@@ -72,7 +72,7 @@ def registered() -> Iterator[Callable[[T], T]]:
 
     yield register
     for plugin in plugins:
-        registry.default().pm.unregister(plugin)
+        registry.default().unregister(plugin)
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ class StepRecorder:
 def recording():
     """Record the steps of the runs made inside the ``with`` block."""
     recorder = StepRecorder()
-    manager = registry.default().pm
+    manager = registry.default()
     manager.register(recorder)
     try:
         yield recorder

@@ -6,8 +6,9 @@ import subprocess
 
 import pytest
 
-from nstx import images, samples
+from nstx import samples
 from nstx.errors import InputError
+from nstx.image import io
 from tests.support import FAST, NSTX, cli_args, gradient_image
 
 SAMPLE_IMAGES = sorted(path.name for path in samples.HERE.iterdir() if path.suffix in samples.IMAGE_SUFFIXES)
@@ -24,13 +25,13 @@ def test_every_bundled_image_is_attributed_in_sources():
 def test_a_bare_sample_name_opens_the_bundled_image(name, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert samples.bundled(name) == samples.HERE / name
-    assert images.open_image(name).size == images.open_image(samples.HERE / name).size
+    assert io.open_image(name).size == io.open_image(samples.HERE / name).size
 
 
 def test_a_file_of_that_name_comes_first(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     gradient_image((40, 32)).save("astronaut.png")
-    assert images.open_image("astronaut.png").size == (40, 32)
+    assert io.open_image("astronaut.png").size == (40, 32)
 
 
 @pytest.mark.parametrize("name", ["nope.png", "samples/astronaut.png", "SOURCES.md", "__init__.py", ""])
@@ -42,7 +43,7 @@ def test_anything_else_is_not_a_sample(name, tmp_path, monkeypatch):
 def test_a_name_that_is_neither_a_file_nor_a_sample_is_the_usual_error(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(InputError) as error:
-        images.open_image("nope.png")
+        io.open_image("nope.png")
     assert str(error.value) == "image 'nope.png' does not exist"
 
 

@@ -24,7 +24,7 @@ def registered(plugin: object, name: str) -> Iterator[None]:
     try:
         yield
     finally:
-        reg.pm.unregister(plugin)
+        reg.unregister(plugin)
 
 
 def clock(device: Any) -> tuple[float, float]:

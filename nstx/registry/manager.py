@@ -64,6 +64,11 @@ class Registry:
         self.pm.register(plugin, name=name)
         self._tables = None
 
+    def unregister(self, plugin: object) -> None:
+        """Take a registered plugin object out again, with everything it registered."""
+        self.pm.unregister(plugin)
+        self._tables = None
+
     def load_plugins_dir(self, directory: str | os.PathLike[str]) -> None:
         """Import every ``*.py`` in ``directory`` (sorted) and register it."""
         path = Path(directory).expanduser().resolve()
