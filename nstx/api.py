@@ -26,17 +26,18 @@ def run(
     content: Any = None,
     style: Any = None,
     style_masks: Any = None,
+    label: str = "",
 ) -> Result:
     """Run one style transfer from a composed config (as the CLI does).
 
     ``content`` / ``style`` / ``style_masks`` may pass images (PIL or paths) that replace
-    the config's paths.
+    the config's paths. The run is named after its pictures and ``label``.
     """
     from nstx.engine.execute import execute
 
     cfg = config if isinstance(config, DictConfig) else OmegaConf.create(dict(config))
     plugins = use_plugins([cfg.plugins_dir] if cfg.get("plugins_dir") else [])
-    return execute(cfg, plugins, output_dir, content, style, style_masks)
+    return execute(cfg, plugins, output_dir, content, style, style_masks, label)
 
 
 def stylize(

@@ -14,6 +14,39 @@ from tests.support import FAST, Cli, Store, cli_args, gradient_image
 T = TypeVar("T")
 
 
+ROOT = Path(__file__).resolve().parents[1]
+# What a run may write where it is started: nothing of it may appear in the checkout.
+RUN_LEFTOVERS = ("mlflow.db", "mlruns", "outputs", "multirun")
+
+
+def leftovers(folder: Path) -> dict[str, float]:
+    return {name: (folder / name).stat().st_mtime for name in RUN_LEFTOVERS if (folder / name).exists()}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def checkout_left_alone() -> Iterator[None]:
+    """Fail the session if any test wrote a store, run or sweep into the checkout or the directory
+    pytest was started from (the user's own ./mlflow.db among them)."""
+    folders = {ROOT, Path.cwd()}
+    before = {folder: leftovers(folder) for folder in folders}
+    yield
+    changed = {str(folder): leftovers(folder) for folder in folders if leftovers(folder) != before[folder]}
+    assert not changed, f"tests wrote into {changed}"
+
+
+@pytest.fixture(scope="session")
+def session_store(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return f"sqlite:///{tmp_path_factory.mktemp('mlflow-session') / 'mlflow.db'}"
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, session_store: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test runs in its own temporary directory, and tracks into a throwaway store unless it
+    asks for one of its own (:func:`mlflow_store`)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", session_store)
+
+
 @pytest.fixture
 def content_path(tmp_path: Path) -> Path:
     path = tmp_path / "content.png"

@@ -39,7 +39,7 @@ def test_sweep_nests_four_tracked_children_under_a_parent_with_a_grid(nstx_cli, 
             f"style_layers.{layer}": weight for layer, weight in PRESETS[preset].items()
         }
         swept.add((params["correlation.name"], preset))
-        assert child.info.run_name == f"correlation={params['correlation.name']} style_layers={preset}"
+        assert child.info.run_name == f"{params['correlation.name']} · {preset}"  # the swept values first
         assert "stylized.png" in mlflow_store.artifacts(child)
         assert any(p.endswith(".png") for p in mlflow_store.artifacts(child, "images"))
         history = mlflow_store.client.get_metric_history(child.info.run_id, "loss/total")

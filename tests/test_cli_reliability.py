@@ -60,10 +60,7 @@ def test_parallel_jobs_on_one_sqlite_store_are_all_recorded(nstx_cli, mlflow_sto
     assert len(children) == 8
     assert {child.info.status for child in children} == {"FINISHED"}
     assert {child.info.run_name for child in children} == {
-        f"correlation={c} style_layers={s} seed={n}"
-        for c in ("gram", "covariance")
-        for s in ("early", "late")
-        for n in (0, 1)
+        f"{c} · {s} · {n}" for c in ("gram", "covariance") for s in ("early", "late") for n in (0, 1)
     }
     for child in children:
         assert "stylized.png" in mlflow_store.artifacts(child)
@@ -107,7 +104,7 @@ def test_sweep_against_a_tracking_server(tracking_server, nstx_cli, monkeypatch)
     [parent] = [run for run in runs if "mlflow.parentRunId" not in tags[run["info"]["run_id"]]]
     children = [run for run in runs if run is not parent]
     assert parent["info"]["status"] == "FINISHED"
-    assert sorted(run["info"]["run_name"] for run in children) == ["seed=0", "seed=1"]
+    assert sorted(run["info"]["run_name"] for run in children) == ["0", "1"]
     for child in children:
         run_id = child["info"]["run_id"]
         assert child["info"]["status"] == "FINISHED"

@@ -3,7 +3,9 @@ reference covers every option and key in conf/."""
 
 from __future__ import annotations
 
+import html
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -49,3 +51,14 @@ def test_mkdocs_build_strict(tmp_path):
     assert ":func:" not in api
     guide = (site / "plugins" / "index.html").read_text()
     assert "nstx_register_correlation" in guide and "losses.csv" in guide
+    # Snippet includes were expanded, not shown: the page holds the examples' own code.
+    for page in site.rglob("*.html"):
+        text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))  # as a reader sees it
+        assert not re.search(r"--8\s*<\s*--", text), f"a raw snippet marker in {page}"
+    for example in ("cosine.py", "charbonnier.py", "loss_csv.py"):
+        first_def = next(
+            line
+            for line in (ROOT / "docs" / "plugin_examples" / example).read_text().splitlines()
+            if line.startswith("def ")
+        )
+        assert first_def.split("(")[0].removeprefix("def ") in guide, f"{example} is not on the plugin page"

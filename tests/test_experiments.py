@@ -109,7 +109,7 @@ def test_experiment_runs_end_to_end_with_its_grid(experiment, nstx_cli, mlflow_s
     parent, children = mlflow_store.sweep()
     assert parent.info.status == "FINISHED"
     assert parent.info.run_name == f"{key}={','.join(values)}"
-    assert sorted(child.info.run_name for child in children) == sorted(f"{key}={value}" for value in values)
+    assert sorted(child.info.run_name for child in children) == sorted(values)
     assert all(child.info.status == "FINISHED" for child in children)
     assert "comparison_grid.png" in mlflow_store.artifacts(parent)
     sweep = nstx_cli.cwd / parent.data.tags["nstx.output_dir"]
@@ -121,7 +121,7 @@ def test_experiment_runs_end_to_end_with_its_grid(experiment, nstx_cli, mlflow_s
         overrides = dict(
             o.split("=", 1) for o in yaml.safe_load((job.parent / ".hydra" / "overrides.yaml").read_text())
         )
-        caption = captions[f"{key}={overrides[key]}"]
+        caption = captions[overrides[key]]
         tiles.append(Tile({key: overrides[key]}, Image.open(job).convert("RGB"), caption=caption))
     assert len(tiles) == len(values)
     # The grid is one row laid out along the swept axis, in sweep order.

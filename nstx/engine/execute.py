@@ -32,6 +32,7 @@ def execute(
     content: Any = None,
     styles: Any = None,
     style_masks: Any = None,
+    label: str = "",
 ) -> Result:
     """Run one style transfer described by ``config``; write outputs into ``output_dir``.
 
@@ -41,6 +42,7 @@ def execute(
     started, divergence (:class:`DivergedError`) and Ctrl-C or SIGTERM
     (``KeyboardInterrupt``) save the image reached so far and end the run FAILED or
     KILLED; an error in plugin code is raised as a :class:`PluginError` naming the plugin.
+    The run's name is its pictures' names and ``label`` (the CLI passes its overrides).
     """
     settings = Settings.from_config(config)
     check_plugins(registry, settings)
@@ -63,6 +65,7 @@ def execute(
             config=config,
             output_dir=out,
             device=device,
+            name=f"{inputs.name} {label}".strip(),
             content=content_tensor.to(device),
             styles=[t.to(device) for t in style_tensors],
             weights=backbone.weights,

@@ -39,6 +39,7 @@ class Inputs:
     styles: list[Image.Image]
     blend: list[float]
     masks: list[Image.Image | None] | None
+    name: str  # "content / style": the pictures' file names without suffix ("image" for PIL images)
 
     @classmethod
     def open(
@@ -46,9 +47,8 @@ class Inputs:
     ) -> Inputs:
         """The pictures (arguments first, then the settings, then the bundled samples)."""
         limit = settings.max_pixels
-        content_image = io.open_image(
-            content if content is not None else settings.content or samples.CONTENT, limit
-        )
+        content = content if content is not None else settings.content or samples.CONTENT
+        content_image = io.open_image(content, limit)
         sources = styles if styles is not None else settings.style
         if sources is None or sources == "":
             sources = samples.STYLE
@@ -62,9 +62,9 @@ class Inputs:
         style_images = [io.open_image(source, limit) for source in sources]
         weights = blend_weights(settings.style_blend, len(style_images))
         mask_sources = style_masks if style_masks is not None else settings.style_masks
-        return cls(
-            content_image, style_images, weights, masks.open_masks(mask_sources, len(style_images), limit)
-        )
+        opened_masks = masks.open_masks(mask_sources, len(style_images), limit)
+        name = f"{stem(content)} / {'+'.join(stem(source) for source in sources)}"
+        return cls(content_image, style_images, weights, opened_masks, name)
 
     def resized(self, settings: Settings, size: int) -> tuple[Tensor, list[Tensor]]:
         """Content resized to longest side ``size``; styles to ``size * style_scale``."""
@@ -95,6 +95,11 @@ class Inputs:
                 f"{setting} gives a {smallest}px side, below the {extractor.min_size}px "
                 f"that layer {extractor.deepest} needs"
             )
+
+
+def stem(source: Any) -> str:
+    """What a picture is called in a run's name: its file name without the suffix."""
+    return "image" if isinstance(source, Image.Image) else Path(str(source)).stem
 
 
 def blend_weights(given: Sequence[float] | None, styles: int) -> list[float]:

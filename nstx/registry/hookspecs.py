@@ -37,6 +37,7 @@ class Run:
     config: DictConfig
     output_dir: Path | None
     device: torch.device
+    name: str  # what the run is: its pictures, and what the command line changed
     content: Tensor
     styles: list[Tensor]
     weights: str
@@ -63,6 +64,8 @@ class Result:
     weights: str
     output: Path | None = None
     scores: dict[str, float] = field(default_factory=dict)  # the judge's scores of ``image``
+    # Where lifecycle plugins recorded the run, in a few words each (the tracker: its MLflow run).
+    records: dict[str, str] = field(default_factory=dict)
 
 
 @hookspec

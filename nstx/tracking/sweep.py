@@ -12,8 +12,8 @@ starts still leaves a FAILED child with its params and error. Hydra skips
 from __future__ import annotations
 
 import json
+import logging
 import os
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +30,8 @@ from nstx.version import __version__
 
 GRID_FILE = "comparison_grid.png"
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class OpenSweep:
@@ -40,6 +42,8 @@ class OpenSweep:
     run_id: str
     axes: dict[str, list[str]]
     directory: Path
+    name: str
+    store: str
 
     def children(self) -> list[Any]:
         return self.client.search_runs(
@@ -107,13 +111,14 @@ class SweepTracker(Callback):
             "version.nstx": __version__,
         }
         self.parent_run_id = client.create_run(experiment_id, run_name=name, tags=tags).info.run_id
-        _open = OpenSweep(client, experiment_id, self.parent_run_id, self.axes, directory)
+        store = tracking.store(config)
+        _open = OpenSweep(client, experiment_id, self.parent_run_id, self.axes, directory, name, store)
 
     def on_job_start(self, config: DictConfig, **kwargs: Any) -> None:
         if self.parent_run_id is None or not tracking.enabled(config):
             return
         values = parse_overrides(list(config.hydra.overrides.task))
-        name = " ".join(f"{k}={values[k]}" for k in self.axes if k in values) or f"job {config.hydra.job.num}"
+        name = child_name(values, self.axes) or f"job {config.hydra.job.num}"
         client, experiment_id = tracking.open_experiment(config)
         tags = {"mlflow.parentRunId": self.parent_run_id, "nstx.overrides": json.dumps(values)}
         os.environ[RUN_ID_ENV] = client.create_run(experiment_id, run_name=name, tags=tags).info.run_id
@@ -158,11 +163,24 @@ def end_sweep(error: BaseException | None = None) -> None:
         children = sweep.children()
         if status == "FINISHED" and any(c.info.status != "FINISHED" for c in children):
             status = "FAILED"
+        grid = None
         if children:
             sweep.client.set_tag(sweep.run_id, "mlflow.note.content", summary(sweep, children))
-            log_grid(sweep, children)
+            grid = log_grid(sweep, children)
     finally:
         sweep.client.set_terminated(sweep.run_id, status)
+    print(
+        f"nstx: sweep {sweep.directory} ({len(children)} jobs, {status}); comparison grid {grid}; "
+        f"MLflow parent run '{sweep.name}' {tracking.in_store(sweep.store)}"
+    )
+
+
+def child_name(values: dict[str, str], axes: dict[str, list[str]]) -> str:
+    """A job's run name: its swept values first, so that they show in MLflow's runs table (a
+    file's name for an image path); the keys are in the parent's name."""
+    return " · ".join(
+        Path(values[key]).name if "/" in values[key] else values[key] for key in axes if key in values
+    )
 
 
 def summary(sweep: OpenSweep, children: list[Any]) -> str:
@@ -184,8 +202,8 @@ def summary(sweep: OpenSweep, children: list[Any]) -> str:
     return "\n".join(lines)
 
 
-def log_grid(sweep: OpenSweep, children: list[Any]) -> None:
-    """Write the comparison grid into the sweep dir and log it on the parent run."""
+def log_grid(sweep: OpenSweep, children: list[Any]) -> Path | None:
+    """Write the comparison grid into the sweep dir, log it on the parent run, return its path."""
     from nstx.tracking.grid import comparison_grid
 
     try:
@@ -195,7 +213,9 @@ def log_grid(sweep: OpenSweep, children: list[Any]) -> None:
         grid.save(path)
         sweep.client.log_artifact(sweep.run_id, str(path))
     except Exception as error:  # a missing grid must not hide how the sweep ended
-        warnings.warn(f"no comparison grid for sweep run {sweep.run_id}: {error}", stacklevel=2)
+        log.warning("no comparison grid for sweep run %s: %s", sweep.run_id, error)
+        return None
+    return path
 
 
 def child_tile(sweep: OpenSweep, child: Any) -> Any:

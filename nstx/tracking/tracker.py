@@ -56,6 +56,19 @@ def quiet_startup() -> Iterator[None]:
             logger.setLevel(level)
 
 
+def store(config: DictConfig) -> str:
+    """The tracking URI runs of ``config`` go to: ``tracking.uri``, else MLflow's (from
+    $MLFLOW_TRACKING_URI or its default)."""
+    import mlflow
+
+    return OmegaConf.select(config, "tracking.uri") or mlflow.get_tracking_uri()
+
+
+def in_store(uri: str) -> str:
+    """Where runs are, and how to look at them."""
+    return f"in {uri} (compare: mlflow ui --backend-store-uri {uri})"
+
+
 def open_experiment(config: DictConfig) -> tuple[Any, str]:
     """A client on ``tracking.uri`` (else $MLFLOW_TRACKING_URI, else MLflow's default) and the id
     of experiment ``tracking.experiment``, created when missing."""
@@ -120,6 +133,7 @@ class TrackedRun:
 
     client: Any
     run_id: str
+    where: str  # the run's name and store, as the end of a run says it
     iterations: int
     image_every: int
     pending: list[Any] = field(default_factory=list)
@@ -173,7 +187,11 @@ def start(run: Any) -> TrackedRun:
 
     config = run.config
     client, experiment_id = open_experiment(config)
-    run_id = os.environ.get(RUN_ID_ENV) or client.create_run(experiment_id).info.run_id
+    run_id = os.environ.get(RUN_ID_ENV)
+    if run_id is None:  # named after what it is, and when: MLflow's own names repeat under a fixed seed
+        run_id = client.create_run(
+            experiment_id, run_name=f"{run.name} {time.strftime('%H:%M:%S')}"
+        ).info.run_id
     tags = dict(run.tags)  # the versions among them (version.nstx, version.torch, ...)
     if run.output_dir is not None:
         tags["nstx.output_dir"] = str(run.output_dir)
@@ -186,6 +204,7 @@ def start(run: Any) -> TrackedRun:
     return TrackedRun(
         client=client,
         run_id=run_id,
+        where=f"run '{client.get_run(run_id).info.run_name}' {in_store(store(config))}",
         iterations=run.total_steps,
         image_every=int(OmegaConf.select(config, "tracking.image_every", default=0) or 0),
     )
@@ -195,6 +214,7 @@ def finish(tracked: TrackedRun, result: Any, status: str, error: BaseException |
     """Write what is left, the final image and the error if any, then end with ``status``."""
     try:
         if result is not None:
+            result.records["MLflow"] = tracked.where
             tracked.log_scores(result.steps, result.scores)
         tracked.flush()
         if result is not None and result.output is not None:
