@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from nstx import samples
+
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 PAGES = DOCS / "experiments"
 MAX_FIGURE_BYTES = 500 * 1024
@@ -42,4 +44,14 @@ def test_page_shows_the_command_that_made_its_figure(name):
     figure = PAGES / "figures" / f"{name}.png"
     assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert figure.stat().st_size < MAX_FIGURE_BYTES
-    assert "random" in page.split("## Weights", 1)[1], "the page says which weights made its figure"
+    weights = page.split("## Weights", 1)[1]
+    assert "original VGG19" in weights and "`weights=auto`" in weights, "the page says which weights made it"
+
+
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_figure_commands_use_only_bundled_samples(name):
+    """So that every figure command runs as printed from a fresh clone."""
+    for argument in FIGURES[name].command():
+        key, _, value = argument.partition("=")
+        if key in ("content", "style", "image"):
+            assert all(samples.bundled(image) for image in value.split(",")), argument

@@ -1,67 +1,103 @@
-"""Make the example figures of the feature docs (docs/figures/*.png).
+"""Make the example figures of the feature docs (docs/figures/*.png, except first-run.png).
 
-    python docs/figures/make_figures.py --images ../shared/images
+    python docs/figures/make_figures.py
 
-Every figure is made with seeded RANDOM backbone weights (no trained weights on the
-machines that made them): they show what each option does to the optimisation, not
-the quality of trained style transfer. Content: Chelsea the cat (CC0, bundled sample);
-styles: The Starry Night and The Scream (public domain).
+Every run uses the default weights (``weights=auto``: the original VGG19), the bundled
+samples (Chelsea the cat as content; The Starry Night and the brick texture as styles) and
+``SETTINGS``. Each figure shows the inputs above the results, labelled like a sweep's
+comparison grid, with the judge's scores under every result.
 """
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
-from PIL import Image, ImageDraw
+from PIL import Image, ImageOps
 
 import nstx
 from nstx import registry, samples
 from nstx.hookspecs import hookimpl
 from nstx.image import io
+from nstx.tracking.grid import Tile, comparison_grid
 
 HERE = Path(__file__).resolve().parent
-TILE = 128
-COMMON = {"weights": "random", "image_size": TILE, "iterations": 40, "seed": 0}
+SETTINGS = {"image_size": 192, "iterations": 80, "seed": 0, "tracking": {"enabled": False}}
+CONTENT, STARRY, BRICK = samples.CONTENT.name, samples.STYLE.name, "brick.png"
+ONE_STYLE = (("style", STARRY),)
+TWO_STYLES = (("style A", STARRY), ("style B", BRICK))
 
 
-def tile(image: Image.Image, label: str, height: int = TILE) -> Image.Image:
-    """``image`` scaled to ``height`` pixels high with ``label`` written under it."""
-    width = max(1, round(image.width * height / image.height))
-    panel = Image.new("RGB", (width, height + 16), "white")
-    panel.paste(image.convert("RGB").resize((width, height), Image.Resampling.LANCZOS), (0, 0))
-    ImageDraw.Draw(panel).text((3, height + 2), label, fill="black")
-    return panel
+def caption(scores: dict[str, float]) -> str:
+    """The judge's scores as the comparison grid writes them under a tile."""
+    return f"content {scores['content']:.3g} · style {scores['style']:.3g}"
 
 
-def row(panels: list[Image.Image], name: str) -> Path:
-    """Panels side by side, 4 px apart, saved as ``docs/figures/<name>.png``."""
-    width = sum(panel.width for panel in panels) + 4 * (len(panels) - 1)
-    figure = Image.new("RGB", (width, max(panel.height for panel in panels)), "white")
-    x = 0
-    for panel in panels:
-        figure.paste(panel, (x, 0))
-        x += panel.width + 4
+def run(style: str | list[str], **options):
+    """One run on Chelsea at ``SETTINGS`` plus ``options``; its result."""
+    masks = options.pop("style_masks", None)
+    return nstx.run(nstx.compose(**SETTINGS, **options), content=CONTENT, style=style, style_masks=masks)
+
+
+def stylize(label: dict[str, str], style: str | list[str], **options) -> Tile:
+    """One run as a tile labelled ``label``, with the judge's scores under it."""
+    result = run(style, **options)
+    return Tile(label, result.image, caption=caption(result.scores))
+
+
+def inputs(*named: tuple[str, str]) -> list[Tile]:
+    """The content, then each ``(label, sample name)``, as input tiles labelled ``label=name``."""
+    return [Tile({key: name}, io.open_image(name)) for key, name in (("content", CONTENT), *named)]
+
+
+def save(name: str, shown: list[Tile], results: list[Tile]) -> None:
+    """The inputs ``shown`` (fitted to the results' size) above the ``results``, as
+    ``docs/figures/<name>.png``."""
+    size = max((tile.image.size for tile in results), key=lambda wh: wh[0] * wh[1])
+    for tile in shown:
+        tile.image = ImageOps.contain(tile.image.convert("RGB"), size, Image.Resampling.LANCZOS)
+    rows = [comparison_grid(shown, {}), comparison_grid(results, {})]
+    figure = Image.new("RGB", (max(row.width for row in rows), sum(row.height for row in rows)), "white")
+    figure.paste(rows[0], (0, 0))
+    figure.paste(rows[1], (0, rows[0].height))
     path = HERE / f"{name}.png"
     figure.save(path, optimize=True)
-    width, height = figure.size
-    print(f"{path.relative_to(HERE.parents[1])}: {width}x{height}, {path.stat().st_size} bytes")
-    return path
+    print(f"{path.relative_to(HERE.parents[1])}: {figure.width}x{figure.height}, {path.stat().st_size} bytes")
 
 
-def style_blend(content: Image.Image, a: Image.Image, b: Image.Image) -> None:
-    panels = [tile(content, "content"), tile(a, "style A"), tile(b, "style B")]
-    for blend in ([1, 0], [0.7, 0.3], [0.3, 0.7], [0, 1]):
-        result = nstx.stylize(content, [a, b], style_blend=blend, **COMMON)
-        panels.append(tile(result, f"blend {blend[0]}/{blend[1]}"))
-    row(panels, "style-blend")
+def style_blend() -> None:
+    results = [
+        stylize({"style_blend": f"[{a},{b}]"}, [STARRY, BRICK], style_blend=[a, b])
+        for a, b in ((1, 0), (0.7, 0.3), (0.3, 0.7), (0, 1))
+    ]
+    save("style-blend", inputs(*TWO_STYLES), results)
 
 
-def color(content: Image.Image, a: Image.Image) -> None:
-    panels = [tile(content, "content"), tile(a, "style")]
-    for mode in ("none", "luminance", "histogram"):
-        panels.append(tile(nstx.stylize(content, a, color=mode, **COMMON), f"color={mode}"))
-    row(panels, "color")
+def color() -> None:
+    results = [stylize({"color": mode}, STARRY, color=mode) for mode in ("none", "luminance", "histogram")]
+    save("color", inputs(*ONE_STYLE), results)
+
+
+def style_costs() -> None:
+    results = [
+        stylize({"style_cost": name}, STARRY, style_cost=name)
+        for name in ("mse", "sliced_wasserstein", "gaussian_w2")
+    ]
+    save("style-costs", inputs(*ONE_STYLE), results)
+
+
+def masks() -> None:
+    content = io.open_image(CONTENT)
+    left = Image.new("L", content.size, 0)
+    left.paste(255, (0, 0, content.width // 2, content.height))
+    right = ImageOps.invert(left)
+    results = [
+        stylize({"style_masks": "[left,right]"}, [STARRY, BRICK], style_masks=[left, right]),
+        stylize({"style_masks": "[left]"}, STARRY, style_masks=[left]),
+    ]
+    shown = inputs(*TWO_STYLES)
+    framed = ImageOps.expand(left.crop((1, 1, left.width - 1, left.height - 1)), border=1, fill=128)
+    shown.insert(1, Tile({"mask of A": "left half"}, framed))
+    save("style-masks", shown, results)
 
 
 class LevelEnds:
@@ -76,68 +112,43 @@ class LevelEnds:
         if self.images and self.images[-1].size == current.size:
             self.images[-1] = current
         else:
-            self.io.append(current)
+            self.images.append(current)
 
 
-def multiscale(content: Image.Image, a: Image.Image) -> None:
+def multiscale() -> None:
     ends = LevelEnds()
     registry.default().register(ends, name="figure-level-ends")
-    options = COMMON | {"scales": [64, 128, 256], "scale_iterations": [40, 20, 10]}
-    nstx.stylize(content, a, **options)
-    registry.default().pm.unregister(ends)
-    panels = [tile(content, "content"), tile(a, "style")]
-    panels += [tile(image, f"level {image.width}px", height=image.height) for image in ends.images]
-    row(panels, "multiscale")
+    try:
+        run(STARRY, scales=[128, 256], scale_iterations=[60, 20])
+    finally:
+        registry.default().unregister(ends)
+    results = [
+        Tile({"level": f"{image.width} px"}, image, caption=caption(nstx.evaluate(image, CONTENT, STARRY)))
+        for image in ends.images
+    ]
+    save("multiscale", inputs(*ONE_STYLE), results)
 
 
-def masks(content: Image.Image, a: Image.Image, b: Image.Image) -> None:
-    left = Image.new("L", content.size, 0)
-    left.paste(255, (0, 0, content.width // 2, content.height))
-    right = Image.eval(left, lambda value: 255 - value)
-    result = nstx.stylize(content, [a, b], style_masks=[left, right], **COMMON)
-    only_left = nstx.stylize(content, a, style_masks=[left], **COMMON)
-    row(
-        [
-            tile(content, "content"),
-            tile(left, "mask of A"),
-            tile(result, "A left, B right"),
-            tile(only_left, "A left, none right"),
-        ],
-        "style-masks",
-    )
-
-
-def style_costs(content: Image.Image, a: Image.Image) -> None:
-    panels = [tile(content, "content"), tile(a, "style")]
-    for name in ("mse", "sliced_wasserstein", "gaussian_w2"):
-        panels.append(tile(nstx.stylize(content, a, style_cost=name, **COMMON), name))
-    row(panels, "style-costs")
-
-
-def plugin_example(content: Image.Image, a: Image.Image) -> None:
+def plugin_example() -> None:
     if "pearson" not in registry.names("correlation"):
         print("skipping plugin-example.png: pip install ./examples/nstx-plugin-example first")
         return
-    panels = [tile(content, "content"), tile(a, "style")]
-    for correlation, cost in (("gram", "mse"), ("pearson", "huber")):
-        result = nstx.stylize(content, a, correlation=correlation, style_cost=cost, **COMMON)
-        panels.append(tile(result, f"{correlation} + {cost}"))
-    row(panels, "plugin-example")
+    results = [
+        stylize(
+            {"correlation": correlation, "style_cost": cost}, STARRY, correlation=correlation, style_cost=cost
+        )
+        for correlation, cost in (("gram", "mse"), ("pearson", "huber"))
+    ]
+    save("plugin-example", inputs(*ONE_STYLE), results)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--images", type=Path, default=Path("../shared/images"), help="shared test images")
-    args = parser.parse_args()
-    content = io.open_image(samples.CONTENT)
-    starry = io.open_image(args.images / "starry_night.jpg")
-    scream = io.open_image(args.images / "the_scream.jpg")
-    style_blend(content, starry, scream)
-    color(content, starry)
-    multiscale(content, starry)
-    masks(content, starry, scream)
-    style_costs(content, starry)
-    plugin_example(content, starry)
+    style_blend()
+    color()
+    multiscale()
+    masks()
+    style_costs()
+    plugin_example()
 
 
 if __name__ == "__main__":
