@@ -123,5 +123,8 @@ def app(config: DictConfig) -> None:
 
 def main() -> None:
     """Console script ``nstx-features``; plugin directories are read before composition."""
-    load_plugins(sys.argv[1:])
+    try:
+        load_plugins(sys.argv[1:])
+    except InputError as error:
+        raise SystemExit(f"nstx-features: error: {error}") from None
     app()
