@@ -49,6 +49,8 @@ def unknown(what: str, value: object, choices: Iterable[str]) -> str:
 def number(value: object, key: str, whole: bool = False) -> float | int:
     """``value`` as a finite number (an integer with ``whole``), or an :class:`InputError` naming ``key``."""
     accepted = "an integer" if whole else "a finite number"
+    if whole and isinstance(value, int) and not isinstance(value, bool):
+        return value  # exact at any size, where a float would round it
     try:
         parsed = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError, OverflowError):
@@ -64,3 +66,18 @@ def positive_int(value: object, key: str) -> int:
     if parsed <= 0:
         raise InputError(f"{key} must be a positive integer, got {value!r}")
     return int(parsed)
+
+
+def integer_in(value: object, key: str, low: int, high: int, why: str) -> int:
+    """``value`` as an integer from ``low`` to ``high``, or an :class:`InputError` saying ``why``."""
+    parsed = int(number(value, key, whole=True))
+    if not low <= parsed <= high:
+        raise InputError(f"{key} must be an integer from {low} to {high} ({why}), got {value!r}")
+    return parsed
+
+
+def flag(value: object, key: str) -> bool:
+    """``value`` as a boolean: only true or false, never a word or number that might mean one."""
+    if not isinstance(value, bool):
+        raise InputError(f"{key} must be true or false, got {value!r}")
+    return value

@@ -83,6 +83,18 @@ def fixed(**options: Any) -> Callable[[Path], dict]:
     return lambda tmp: dict(options)
 
 
+def two_styles(**options: Any) -> Callable[[Path], dict]:
+    """Options with two style images made in the test's directory."""
+
+    def make(tmp: Path) -> dict:
+        paths = [tmp / f"style_{seed}.png" for seed in (3, 4)]
+        for seed, path in zip((3, 4), paths, strict=True):
+            gradient_image((40, 40), seed=seed).save(path)
+        return {"style": [str(path) for path in paths], **options}
+
+    return make
+
+
 def unwritable_output(tmp: Path) -> dict:
     (tmp / "a_file").write_text("not a directory")
     return {"output_dir": str(tmp / "a_file" / "out")}
@@ -174,6 +186,43 @@ CASES = {
     "weights_wrong_architecture": Case(
         weights_file(torch_save(wrong_architecture)),
         ("weights.pth", "missing: 0.bias", "unexpected: head.weight", "wrong shape: 0.weight (8, 3, 3, 3)"),
+    ),
+    # One parser for every true/false setting; one range check for integers torch takes.
+    "boolean_setting_not_a_boolean": Case(fixed(compile="yes"), ("compile", "true or false", "'yes'")),
+    "judge_switch_not_a_boolean": Case(fixed(judge=1), ("judge must be true or false, got 1",)),
+    "negative_seed": Case(fixed(seed=-1), ("seed", "from 0 to 18446744073709551615", "manual_seed", "-1")),
+    "seed_past_64_bits": Case(fixed(seed=2**64), ("seed", "from 0 to 18446744073709551615", str(2**64))),
+    "plugin_integer_past_64_bits": Case(
+        fixed(**{"backbone.weights_seed": 2**64}), ("backbone.weights_seed", "64-bit integer", str(2**64))
+    ),
+    # Numbers that are each finite but break the run: NaN options, weights whose sum overflows.
+    "plugin_option_nan": Case(
+        fixed(correlation={"name": "mean_shifted", "shift": float("nan")}),
+        ("correlation.shift", "finite number", "nan"),
+    ),
+    "plugin_option_infinite": Case(
+        fixed(**{"optimizer.lr": float("inf")}), ("optimizer.lr", "finite", "inf")
+    ),
+    "blend_sum_overflows": Case(two_styles(style_blend=[1e308, 1e308]), ("style_blend", "sum to infinity")),
+    "layer_weights_sum_overflow": Case(
+        fixed(style_layers={"relu1_1": 1e308, "relu2_1": 1e308}), ("style_layers", "sum to infinity")
+    ),
+    # Sizes whose working set cannot fit in any machine's memory, refused before any allocation.
+    "image_size_beyond_memory": Case(
+        fixed(image_size=10**7), ("image_size 10000000", "GiB per megapixel", "of memory available")
+    ),
+    "scales_beyond_memory": Case(
+        fixed(scales=[64, 10**7]), ("scales[1] 10000000", "GiB per megapixel", "of memory available")
+    ),
+    "style_scale_beyond_memory": Case(
+        fixed(style_scale=1e5), ("style_scale 100000.0", "GiB per megapixel", "of memory available")
+    ),
+    "input_image_beyond_memory": Case(
+        lambda tmp: {
+            **file_at("giant.png", lambda p: png_header_only(p, 2**31 - 1, 2**31 - 1))(tmp),
+            "max_pixels": 2**63,
+        },
+        ("giant.png", "2147483647x2147483647", "to decode", "of memory available"),
     ),
 }
 

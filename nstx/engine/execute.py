@@ -13,6 +13,7 @@ from torch import Tensor
 
 from nstx.encoder.backbone import FeatureExtractor
 from nstx.engine.assemble import build, check_plugins, load_backbone, style_costs
+from nstx.engine.budget import check_memory
 from nstx.engine.inputs import Inputs
 from nstx.engine.lifecycle import Canvas, library_versions, plugins_named, track
 from nstx.engine.settings import Settings
@@ -37,7 +38,8 @@ def execute(
 
     Runs every level of the coarse-to-fine plan (one level unless ``scales``/``octaves``
     ask for more) as one run: one start and end event, steps numbered across levels.
-    Bad values raise :class:`InputError` before any work or output. Once the run has
+    Bad values, sizes that cannot fit in memory and settings a lifecycle plugin cannot use
+    (``nstx_check``) raise :class:`InputError` before any work or output. Once the run has
     started, divergence (:class:`DivergedError`) and Ctrl-C or SIGTERM
     (``KeyboardInterrupt``) save the image reached so far and end the run FAILED or
     KILLED; an error in plugin code is raised as a :class:`PluginError` naming the plugin.
@@ -47,6 +49,8 @@ def execute(
     out = io.ensure_writable(output_dir) if output_dir is not None else None
     with terminate_raises(), plugins_named(registry):
         inputs = Inputs.open(settings, content, styles, style_masks)
+        check_memory(settings, inputs)
+        registry.hook.nstx_check(config=config)
         chosen = settings.plugins["backbone"], settings.plugins["pooling"]
         backbone = load_backbone(registry, *chosen, settings.weights, settings.device)
         style_layers = {backbone.canonical(k): v for k, v in settings.style_layers.items()}

@@ -98,6 +98,12 @@ def nstx_register_init(register: Register) -> None:
 
 
 @hookspec
+def nstx_check(config: DictConfig) -> None:
+    """Before any work: raise an ``InputError`` for a setting of this plugin that no run can use
+    (the judge reads its switch here)."""
+
+
+@hookspec
 def nstx_run_start(run: Run) -> None:
     """A run is about to optimise; ``run`` holds its config, inputs and output directory."""
 

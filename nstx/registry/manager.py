@@ -23,7 +23,7 @@ from nstx.registry.kinds import KINDS, Form
 from nstx.registry.loading import import_file, load_entry_points, what_failed
 
 ENTRY_POINT_GROUP = "nstx"
-LIFECYCLE_HOOKS = ("nstx_run_start", "nstx_step", "nstx_run_end")
+LIFECYCLE_HOOKS = ("nstx_check", "nstx_run_start", "nstx_step", "nstx_run_end")
 
 PLUGINS_DIR_ENV = "NSTX_PLUGINS_DIR"
 
