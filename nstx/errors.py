@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import sys
 from collections.abc import Iterable
 
 
@@ -34,6 +35,19 @@ class DivergedError(ArithmeticError):
 
 class Terminated(KeyboardInterrupt):
     """SIGTERM arrived: handled like Ctrl-C, so the current image is saved and the run ends KILLED."""
+
+
+class Escalated(BaseException):
+    """Carries the error in ``__cause__`` past Hydra, which prints a job's error itself and only
+    warns about a callback's; the command reports the cause."""
+
+
+def out_of_memory(error: BaseException) -> bool:
+    """Whether ``error`` is an allocation that failed: Python's, torch's CPU allocator's or CUDA's."""
+    torch = sys.modules.get("torch")
+    if isinstance(error, MemoryError) or (torch is not None and isinstance(error, torch.OutOfMemoryError)):
+        return True
+    return isinstance(error, RuntimeError) and "can't allocate memory" in str(error)
 
 
 def unknown(what: str, value: object, choices: Iterable[str]) -> str:

@@ -167,6 +167,19 @@ def test_failing_plugin_is_named_with_its_kind(
         assert status == "FAILED" and ended_with is error.value
 
 
+def test_a_hook_that_raises_mid_run_fails_the_run_and_keeps_its_last_image(
+    recorder, tmp_path, content_path, style_path
+):
+    recorder.at_step[2] = lambda: 1 // 0
+    with pytest.raises(PluginError, match=r"nstx_step hook of plugin .* failed: ZeroDivisionError"):
+        run(tmp_path, content_path, style_path, iterations=50)
+    [(status, ended_with, result)] = recorder.ends
+    assert status == "FAILED" and isinstance(ended_with, PluginError)
+    assert result.steps == 2
+    saved = Image.open(tmp_path / "out" / "stylized.png")
+    assert saved.tobytes() == recorder.images[2].tobytes()
+
+
 def test_same_config_and_seed_give_identical_images_and_record_seed_versions_config(
     mlflow_store, tmp_path, content_path, style_path, monkeypatch
 ):

@@ -15,7 +15,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 from PIL import Image
 
-from nstx.cli.main import load_plugins
+from nstx.cli.app import load_plugins
 from nstx.errors import InputError
 
 if TYPE_CHECKING:

@@ -121,5 +121,7 @@ def nstx_step(
 
 
 @hookspec
-def nstx_run_end(run: Run, result: Result | None, status: str, error: BaseException | None) -> None:
-    """A run ended with ``status`` FINISHED, FAILED or KILLED; always called once per start."""
+def nstx_run_end(run: Run, result: Result | None, status: str, error: BaseException | None) -> str | None:
+    """A run ended with ``status`` FINISHED, FAILED or KILLED; always called once per start, with
+    the image already saved. May return a line saying what became of the run's record (``MLflow run
+    ... was recorded as KILLED``), which ends the command's report of a run that stopped early."""
