@@ -37,6 +37,10 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM arrived: handled like Ctrl-C, so the current image is saved and the run ends KILLED."""
 
 
+class RecordIncomplete(RuntimeError):
+    """The tracker could not complete a run's record; the run's own outputs are intact."""
+
+
 class Escalated(BaseException):
     """Carries the error in ``__cause__`` past Hydra, which prints a job's error itself and only
     warns about a callback's; the command reports the cause."""

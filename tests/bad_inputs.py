@@ -95,6 +95,25 @@ def two_styles(**options: Any) -> Callable[[Path], dict]:
     return make
 
 
+def deleted_experiment(tmp: Path) -> dict:
+    """A store (a directory, as ``tracking.uri`` takes a path) whose experiment ``gone`` is deleted."""
+    from mlflow import MlflowClient
+
+    from nstx.tracking.store import quiet_startup
+
+    with quiet_startup():
+        client = MlflowClient(f"sqlite:///{tmp / 'mlflow.db'}")
+        client.delete_experiment(client.create_experiment("gone"))
+    return {"tracking.enabled": True, "tracking.uri": str(tmp / "mlflow.db"), "tracking.experiment": "gone"}
+
+
+def silent_server(tmp: Path) -> dict:
+    """Tracking on a local port nothing listens on."""
+    from tests.support import free_port
+
+    return {"tracking.enabled": True, "tracking.uri": f"http://127.0.0.1:{free_port()}"}
+
+
 def unwritable_output(tmp: Path) -> dict:
     (tmp / "a_file").write_text("not a directory")
     return {"output_dir": str(tmp / "a_file" / "out")}
@@ -189,6 +208,9 @@ CASES = {
     ),
     # One parser for every true/false setting; one range check for integers torch takes.
     "boolean_setting_not_a_boolean": Case(fixed(compile="yes"), ("compile", "true or false", "'yes'")),
+    "tracking_switch_not_a_boolean": Case(
+        fixed(**{"tracking.enabled": "maybe"}), ("tracking.enabled", "true or false", "'maybe'")
+    ),
     "judge_switch_not_a_boolean": Case(fixed(judge=1), ("judge must be true or false, got 1",)),
     "negative_seed": Case(fixed(seed=-1), ("seed", "from 0 to 18446744073709551615", "manual_seed", "-1")),
     "seed_past_64_bits": Case(fixed(seed=2**64), ("seed", "from 0 to 18446744073709551615", str(2**64))),
@@ -223,6 +245,11 @@ CASES = {
             "max_pixels": 2**63,
         },
         ("giant.png", "2147483647x2147483647", "to decode", "of memory available"),
+    ),
+    # A tracking store checked before any work: a server that does not answer, a deleted experiment.
+    "tracking_server_silent": Case(silent_server, ("did not answer within 5 s", "tracking.enabled=false")),
+    "tracking_experiment_deleted": Case(
+        deleted_experiment, ("'gone' is deleted", "mlflow experiments restore --experiment-id")
     ),
 }
 

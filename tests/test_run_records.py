@@ -200,3 +200,46 @@ def test_same_config_and_seed_give_identical_images_and_record_seed_versions_con
     config = mlflow_store.client.download_artifacts(tracked.info.run_id, "config.yaml", str(tmp_path))
     recorded = OmegaConf.load(config)
     assert recorded.seed == 7 and recorded.optimizer.name == "adam" and recorded.init.name == "noise"
+
+
+class Exhausting:
+    """Raises ``error`` at step 2, as an allocation that fails there would."""
+
+    def __init__(self, error):
+        self.error = error
+
+    @hookimpl
+    def nstx_step(self, step):
+        if step == 2:
+            raise self.error
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        MemoryError(),
+        RuntimeError(
+            "[enforce fail at alloc_cpu.cpp:127] DefaultCPUAllocator: can't allocate memory: 8 bytes"
+        ),
+    ],
+    ids=["python", "torch_cpu_allocator"],
+)
+def test_running_out_of_memory_is_one_line_and_a_failed_run_with_its_image(
+    error, registered, mlflow_store, tmp_path, content_path, style_path, monkeypatch, capsys
+):
+    from nstx.cli import main as cli
+    from tests.support import cli_args
+
+    registered(Exhausting(error))
+    args = [f"content={content_path}", f"style={style_path}", *cli_args(FAST), "iterations=5"]
+    monkeypatch.setattr(sys, "argv", ["nstx", *args, f"hydra.run.dir={tmp_path / 'run'}"])
+    with pytest.raises(SystemExit) as stop:
+        cli.main()
+    assert stop.value.code == 1
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("nstx: error: out of memory (") and "lower image_size" in line
+    assert f"the image of step 2 was saved to {tmp_path / 'run' / 'stylized.png'}" in line
+    [run] = mlflow_store.runs()
+    assert line.endswith(f"MLflow run {run.info.run_id} was recorded as FAILED")
+    assert run.info.status == "FAILED"
+    assert "stylized.png" in mlflow_store.artifacts(run)

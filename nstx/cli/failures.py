@@ -2,10 +2,11 @@
 
 Bad input (including Hydra's config mistakes and an output directory Hydra cannot
 create) is one line on stderr and exit status 2; Ctrl-C exits 130 and SIGTERM 143, as
-shells expect; a divergence and an allocation that failed are one line and status 1; any
-other error shows its traceback and exits 1. A run that stopped early adds what its notes
-say: where its image is and what became of its record, so nothing is claimed that did not
-happen. ``NSTX_DEBUG=1`` or ``hydra.verbose=...`` adds the traceback to every error.
+shells expect; a divergence, an allocation that failed and a record that could not be
+finished are one line and status 1; any other error shows its traceback and exits 1.
+A run that stopped early adds what its notes say: where its image is and what became of
+its record, so nothing is claimed that did not happen. ``NSTX_DEBUG=1`` or
+``hydra.verbose=...`` adds the traceback to every error.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Sequence
 
 from nstx.config.errors import as_input_error, first_line, traceback_modules
 from nstx.config.overrides import values_of
-from nstx.errors import DivergedError, InputError, Terminated, out_of_memory
+from nstx.errors import DivergedError, InputError, RecordIncomplete, Terminated, out_of_memory
 
 DEBUG_ENV = "NSTX_DEBUG"
 USAGE_ERROR, INTERRUPTED, TERMINATED = 2, 130, 143
@@ -35,7 +36,7 @@ def report(error: BaseException, debug: bool = False) -> int:
     """Print ``error`` for a person at a terminal and return the exit status it calls for."""
     mistake = as_input_error(error) or unwritable_output(error)
     exhausted = out_of_memory(error)
-    said_in_a_line = isinstance(error, KeyboardInterrupt | DivergedError)
+    said_in_a_line = isinstance(error, KeyboardInterrupt | DivergedError | RecordIncomplete)
     if debug or not (mistake is not None or exhausted or said_in_a_line):
         traceback.print_exception(error)
     notes = list(getattr(error, "__notes__", []))

@@ -86,12 +86,14 @@ def render(config: DictConfig, image: Any = None) -> Image.Image:
 def log_artifact(config: DictConfig, path: Path) -> None:
     """Log the sheet, with the config that made it as params, as an MLflow run of its own."""
     from nstx.tracking import tracker as tracking
+    from nstx.tracking.repair import owner_tags
+    from nstx.tracking.store import open_store
 
-    client, experiment_id = tracking.open_experiment(config)
+    store = open_store(config)
+    client = store.client
     name = f"features {Path(str(config.image or 'sample')).name}"
-    run_id = client.create_run(
-        experiment_id, run_name=name, tags={"nstx.command": "nstx-features"}
-    ).info.run_id
+    tags = {"nstx.command": "nstx-features"} | owner_tags()
+    run_id = client.create_run(store.experiment_id, run_name=name, tags=tags).info.run_id
     try:
         tracking.log_config(client, run_id, config)
         client.log_artifact(run_id, str(path))
@@ -106,8 +108,11 @@ def write(config: DictConfig, output_dir: str | Path) -> Path:
     from nstx.image import io
 
     target = Path(config.output) if config.output else Path(output_dir) / OUTPUT_NAME
+    from nstx.tracking.store import enabled
+
+    tracked = enabled(config)
     saved = io.save_png(render(config), target)
-    if config.tracking.enabled:
+    if tracked:
         log_artifact(config, saved)
     return saved
 

@@ -39,10 +39,10 @@ def execute(
     Runs every level of the coarse-to-fine plan (one level unless ``scales``/``octaves``
     ask for more) as one run: one start and end event, steps numbered across levels.
     Bad values, sizes that cannot fit in memory and settings a lifecycle plugin cannot use
-    (``nstx_check``) raise :class:`InputError` before any work or output. Once the run has
-    started, divergence (:class:`DivergedError`), an error in plugin code (a
-    :class:`PluginError` naming the plugin) and Ctrl-C or SIGTERM (``KeyboardInterrupt``)
-    save the last finite image and end the run FAILED or KILLED.
+    (``nstx_check``: a tracking store, say) raise :class:`InputError` before any work or
+    output. Once the run has started, divergence (:class:`DivergedError`), an error in plugin
+    code (a :class:`PluginError` naming the plugin) and Ctrl-C or SIGTERM
+    (``KeyboardInterrupt``) save the last finite image and end the run FAILED or KILLED.
     """
     settings = Settings.from_config(config)
     check_plugins(registry, settings)

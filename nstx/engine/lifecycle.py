@@ -14,7 +14,7 @@ from PIL import Image
 from torch import Tensor
 
 from nstx.engine.signals import shielded, stop_error
-from nstx.errors import DivergedError, InputError, PluginError, out_of_memory
+from nstx.errors import DivergedError, InputError, PluginError, RecordIncomplete, out_of_memory
 from nstx.image import color, io
 from nstx.registry import Registry
 from nstx.registry.hookspecs import Result, Run
@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 def blame(registry: Registry, error: Exception) -> Exception:
     """``error`` itself, or a :class:`PluginError` naming the plugin whose code raised it."""
-    if isinstance(error, InputError | PluginError | DivergedError) or out_of_memory(error):
+    if isinstance(error, InputError | PluginError | DivergedError | RecordIncomplete) or out_of_memory(error):
         return error
     culprit = registry.culprit(error)
     if culprit is None:
@@ -119,7 +119,7 @@ def track(run: Run, registry: Registry, loop: Callable[[], object], canvas: Canv
         try:
             with plugins_named(registry):
                 lines = registry.hook.nstx_run_end(run=run, result=result, status=status, error=error)
-        except Exception as failure:  # an end hook failed
+        except Exception as failure:  # the record is incomplete, or an end hook failed
             if error is None:
                 raise
             error.add_note(str(failure))

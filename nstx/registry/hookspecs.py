@@ -100,7 +100,7 @@ def nstx_register_init(register: Register) -> None:
 @hookspec
 def nstx_check(config: DictConfig) -> None:
     """Before any work: raise an ``InputError`` for a setting of this plugin that no run can use
-    (the judge reads its switch here)."""
+    (the tracker opens its store here, so that a store it cannot use stops nothing half-done)."""
 
 
 @hookspec
