@@ -7,9 +7,15 @@ FAILED or KILLED with their message recorded. The helpers below write those one 
 from __future__ import annotations
 
 import difflib
+import errno
 import math
+import os
+import stat
 import sys
 from collections.abc import Iterable
+from pathlib import Path
+
+MISSING = "does not exist"
 
 
 class InputError(ValueError):
@@ -99,3 +105,30 @@ def flag(value: object, key: str) -> bool:
     if not isinstance(value, bool):
         raise InputError(f"{key} must be true or false, got {value!r}")
     return value
+
+
+def unusable_path(given: object, directory: bool = False) -> str | None:
+    """Why the path ``given`` is no file to read (no directory, with ``directory``), in words
+    that follow its name in a message; None when it is one. :data:`MISSING` when nothing is there."""
+    if not str(given).strip():
+        return "is empty (no path given)"
+    path = Path(str(given)).expanduser()
+    try:
+        mode = path.stat().st_mode
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return "is a symbolic link that loops back on itself"
+        if path.is_symlink():
+            return f"is a broken symbolic link (to {os.readlink(path)!r}, which does not exist)"
+        if error.errno in (errno.ENOENT, errno.ENOTDIR):
+            return MISSING
+        return f"cannot be read ({error.strerror})"
+    if directory:
+        return None if stat.S_ISDIR(mode) else "is not a directory"
+    if stat.S_ISDIR(mode):
+        return "is a directory"
+    if not stat.S_ISREG(mode):
+        return "is not a regular file (a device, a pipe or a socket)"
+    if not os.access(path, os.R_OK):
+        return "cannot be read (permission denied)"
+    return None

@@ -123,6 +123,14 @@ CASES = {
     "content_missing": Case(
         fixed(content="/nonexistent/content.png"), ("/nonexistent/content.png", "does not exist")
     ),
+    # Empty or odd values: named for what they are, never taken for the sample or "missing".
+    "content_empty": Case(fixed(content=""), ("content is empty", "null", "bundled sample")),
+    "content_symlink_loop": Case(
+        file_at("loop.png", lambda p: p.symlink_to(p)), ("loop.png", "symbolic link that loops")
+    ),
+    "weights_a_device": Case(fixed(weights="/dev/null"), ("'/dev/null' is not a regular file",)),
+    "weights_a_directory": Case(lambda tmp: {"weights": str(tmp)}, ("is a directory", "accepted: auto")),
+    "max_pixels_negative": Case(fixed(max_pixels=-1), ("max_pixels must be a positive integer, got -1",)),
     "style_dir_without_images": Case(
         file_at("empty_dir", lambda p: p.mkdir(), key="style"), ("empty_dir", "holds no images", ".png")
     ),
@@ -194,7 +202,7 @@ CASES = {
     "unknown_device": Case(fixed(device="tpu"), ("'tpu'", "auto, cpu, cuda")),
     "output_not_writable": Case(unwritable_output, ("a_file/out", "cannot be written")),
     "weights_missing": Case(
-        fixed(weights="/nonexistent/vgg19.pth"), ("/nonexistent/vgg19.pth", "no such file")
+        fixed(weights="/nonexistent/vgg19.pth"), ("/nonexistent/vgg19.pth", "does not exist")
     ),
     "weights_not_a_state_dict": Case(
         weights_file(torch_save(lambda: [1, 2, 3])), ("weights.pth", "not a state dict")

@@ -49,6 +49,7 @@ def render(config: DictConfig, image: Any = None) -> Image.Image:
     from nstx.encoder.backbone import FeatureExtractor
     from nstx.encoder.execution import resolve_device
     from nstx.engine.assemble import load_backbone
+    from nstx.engine.inputs import given
     from nstx.engine.settings import plugin_choice
     from nstx.image import io
     from nstx.image.montage import montage
@@ -63,7 +64,7 @@ def render(config: DictConfig, image: Any = None) -> Image.Image:
             f"channels, tile_size and image_size must be >= 1, got {channels}, "
             f"{config.tile_size}, {config.image_size}"
         )
-    source = image if image is not None else config.image or samples.CONTENT
+    source = given("image", image, config.image, samples.CONTENT)
     picture = io.resize_longest(io.open_image(source, int(config.max_pixels)), int(config.image_size))
     device = resolve_device(str(config.device))
     chosen = plugin_choice(config, "backbone"), plugin_choice(config, "pooling")

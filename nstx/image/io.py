@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from nstx import memory, samples
-from nstx.errors import InputError
+from nstx.errors import MISSING, InputError, unusable_path
 
 if TYPE_CHECKING:
     from torch import Tensor
@@ -39,13 +39,15 @@ def open_image(source: ImageSource, max_pixels: int = MAX_PIXELS) -> Image.Image
     if not isinstance(source, str | os.PathLike):
         raise InputError(f"image {source!r} is not a file path or a PIL image")
     path = Path(source).expanduser()
-    if not path.exists():
+    problem = unusable_path(source)
+    if problem == MISSING:
         sample = samples.bundled(source)
         if sample is None:
-            raise InputError(f"image {str(source)!r} does not exist")
+            raise InputError(f"image {str(source)!r} {MISSING}")
         path = sample
-    if path.is_dir():
-        raise InputError(f"image {str(source)!r} is a directory, expected an image file")
+    elif problem is not None:
+        expected = ", expected an image file" if path.is_dir() else ""
+        raise InputError(f"image {str(source)!r} {problem}{expected}")
     if path.stat().st_size == 0:
         raise InputError(f"image {str(source)!r} is empty (0 bytes)")
     try:
@@ -96,7 +98,11 @@ def expand_directory(source: ImageSource, key: str = "style") -> list[ImageSourc
 
     ``key`` names the setting in the error for a directory without images.
     """
-    if not isinstance(source, str | os.PathLike) or not Path(source).expanduser().is_dir():
+    if (
+        not isinstance(source, str | os.PathLike)
+        or not str(source).strip()
+        or not Path(source).expanduser().is_dir()
+    ):
         return [source]
     found = sorted(path for path in Path(source).expanduser().iterdir() if is_image_file(path))
     if not found:

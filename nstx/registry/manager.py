@@ -17,7 +17,7 @@ from typing import Any
 
 import pluggy
 
-from nstx.errors import InputError, unknown
+from nstx.errors import InputError, unknown, unusable_path
 from nstx.registry import hookspecs
 from nstx.registry.kinds import KINDS, Form
 from nstx.registry.loading import import_file, load_entry_points, what_failed
@@ -70,9 +70,10 @@ class Registry:
 
     def load_plugins_dir(self, directory: str | os.PathLike[str]) -> None:
         """Import every ``*.py`` in ``directory`` (sorted) and register it."""
+        problem = unusable_path(directory, directory=True)
+        if problem is not None:
+            raise InputError(f"plugins_dir {str(directory)!r} {problem}")
         path = Path(directory).expanduser().resolve()
-        if not path.is_dir():
-            raise InputError(f"plugins_dir {str(directory)!r} is not a directory")
         if path in self._dirs:
             return
         self._dirs.append(path)
