@@ -107,6 +107,11 @@ def deleted_experiment(tmp: Path) -> dict:
     return {"tracking.enabled": True, "tracking.uri": str(tmp / "mlflow.db"), "tracking.experiment": "gone"}
 
 
+def tracking_at_a_file(tmp: Path) -> dict:
+    (tmp / "notes.txt").write_text("not a directory")
+    return {"tracking.enabled": True, "tracking.uri": str(tmp / "notes.txt")}
+
+
 def silent_server(tmp: Path) -> dict:
     """Tracking on a local port nothing listens on."""
     from tests.support import free_port
@@ -256,6 +261,14 @@ CASES = {
     ),
     # A tracking store checked before any work: a server that does not answer, a deleted experiment.
     "tracking_server_silent": Case(silent_server, ("did not answer within 5 s", "tracking.enabled=false")),
+    "tracking_uri_a_file": Case(
+        tracking_at_a_file,
+        ("notes.txt' is a file, not a directory", "must end in .db"),
+    ),
+    "tracking_uri_cannot_be_made": Case(
+        fixed(**{"tracking.enabled": True, "tracking.uri": "/proc/nstx-runs"}),
+        ("'/proc/nstx-runs' cannot be made a directory",),
+    ),
     "tracking_experiment_deleted": Case(
         deleted_experiment, ("'gone' is deleted", "mlflow experiments restore --experiment-id")
     ),

@@ -78,6 +78,11 @@ def resolve_uri(given: object) -> str:
         return given
     path = Path(given).expanduser().resolve()
     if path.suffix != ".db":
+        if path.exists() and not path.is_dir():
+            raise InputError(
+                f"tracking.uri {given!r} is a file, not a directory: a plain path names a directory "
+                f"to keep the runs in (a SQLite file itself must end in .db)"
+            )
         try:
             path.mkdir(parents=True, exist_ok=True)
         except OSError as error:
