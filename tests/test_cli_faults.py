@@ -42,6 +42,11 @@ def broken_entry_point(tmp: Path) -> tuple[list[str], dict]:
     return [], {"PYTHONPATH": str(tmp / "site")}
 
 
+def looping_weights(tmp: Path) -> tuple[list[str], dict]:
+    (tmp / "loop.pth").symlink_to(tmp / "loop.pth")
+    return [f"weights={tmp / 'loop.pth'}"], {}
+
+
 def fixed(*args: str):
     return lambda tmp: (list(args), {})
 
@@ -67,6 +72,15 @@ CLASSES = {
     "size_beyond_memory": (
         fixed("image_size=10000000"),
         ["image_size 10000000 makes a 10000000x8333333 image that needs about", "of memory available"],
+    ),
+    "empty_value": (
+        fixed("content="),
+        ["content is empty", "leave content out (null) for the bundled sample"],
+    ),
+    "odd_path": (looping_weights, ["loop.pth' is a symbolic link that loops back on itself; accepted: auto"]),
+    "tracking_uri_a_file": (
+        lambda tmp: ([f"tracking.uri={Path(__file__)}"], {}),
+        ["test_cli_faults.py' is a file, not a directory"],
     ),
     "tracking_server_silent": (
         lambda tmp: ([f"tracking.uri=http://127.0.0.1:{free_port()}"], {}),

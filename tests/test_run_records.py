@@ -123,6 +123,15 @@ FAILING_PLUGIN = textwrap.dedent(
         return 1 // 0
 
 
+    class Flaky(CorrelationCost):
+        # Fails at its sixth comparison: a few steps into the run.
+        def distance(self, statistic, target):
+            self.calls = getattr(self, "calls", 0) + 1
+            if self.calls > 5:
+                raise ArithmeticError("flaky at last")
+            return ((statistic - target) ** 2).mean()
+
+
     def broken_start(content, style, generator):
         raise RuntimeError("no start today")
 
@@ -130,6 +139,7 @@ FAILING_PLUGIN = textwrap.dedent(
     @hookimpl
     def nstx_register_style_cost(register):
         register("fragile", Fragile)
+        register("flaky", Flaky)
 
 
     @hookimpl
@@ -165,6 +175,18 @@ def test_failing_plugin_is_named_with_its_kind(
     if recorder.ends:  # failed after the run started: the run ended FAILED with the named error
         [(status, ended_with, _)] = recorder.ends
         assert status == "FAILED" and ended_with is error.value
+
+
+def test_a_plugin_that_raises_mid_run_fails_the_run_and_keeps_its_last_image(
+    failing_plugins, recorder, tmp_path, content_path, style_path
+):
+    with pytest.raises(PluginError, match=r"style_cost 'flaky' .* failed: ArithmeticError: flaky at last"):
+        plugins = str(failing_plugins)
+        run(tmp_path, content_path, style_path, plugins_dir=plugins, style_cost="flaky", iterations=50)
+    [(status, ended_with, result)] = recorder.ends
+    assert status == "FAILED" and isinstance(ended_with, PluginError)
+    assert 1 <= result.steps < 50
+    assert Image.open(tmp_path / "out" / "stylized.png").size == result.image.size
 
 
 def test_a_hook_that_raises_mid_run_fails_the_run_and_keeps_its_last_image(
