@@ -83,6 +83,42 @@ def fixed(**options: Any) -> Callable[[Path], dict]:
     return lambda tmp: dict(options)
 
 
+def two_styles(**options: Any) -> Callable[[Path], dict]:
+    """Options with two style images made in the test's directory."""
+
+    def make(tmp: Path) -> dict:
+        paths = [tmp / f"style_{seed}.png" for seed in (3, 4)]
+        for seed, path in zip((3, 4), paths, strict=True):
+            gradient_image((40, 40), seed=seed).save(path)
+        return {"style": [str(path) for path in paths], **options}
+
+    return make
+
+
+def deleted_experiment(tmp: Path) -> dict:
+    """A store (a directory, as ``tracking.uri`` takes a path) whose experiment ``gone`` is deleted."""
+    from mlflow import MlflowClient
+
+    from nstx.tracking.store import quiet_startup
+
+    with quiet_startup():
+        client = MlflowClient(f"sqlite:///{tmp / 'mlflow.db'}")
+        client.delete_experiment(client.create_experiment("gone"))
+    return {"tracking.enabled": True, "tracking.uri": str(tmp / "mlflow.db"), "tracking.experiment": "gone"}
+
+
+def tracking_at_a_file(tmp: Path) -> dict:
+    (tmp / "notes.txt").write_text("not a directory")
+    return {"tracking.enabled": True, "tracking.uri": str(tmp / "notes.txt")}
+
+
+def silent_server(tmp: Path) -> dict:
+    """Tracking on a local port nothing listens on."""
+    from tests.support import free_port
+
+    return {"tracking.enabled": True, "tracking.uri": f"http://127.0.0.1:{free_port()}"}
+
+
 def unwritable_output(tmp: Path) -> dict:
     (tmp / "a_file").write_text("not a directory")
     return {"output_dir": str(tmp / "a_file" / "out")}
@@ -92,6 +128,14 @@ CASES = {
     "content_missing": Case(
         fixed(content="/nonexistent/content.png"), ("/nonexistent/content.png", "does not exist")
     ),
+    # Empty or odd values: named for what they are, never taken for the sample or "missing".
+    "content_empty": Case(fixed(content=""), ("content is empty", "null", "bundled sample")),
+    "content_symlink_loop": Case(
+        file_at("loop.png", lambda p: p.symlink_to(p)), ("loop.png", "symbolic link that loops")
+    ),
+    "weights_a_device": Case(fixed(weights="/dev/null"), ("'/dev/null' is not a regular file",)),
+    "weights_a_directory": Case(lambda tmp: {"weights": str(tmp)}, ("is a directory", "accepted: auto")),
+    "max_pixels_negative": Case(fixed(max_pixels=-1), ("max_pixels must be a positive integer, got -1",)),
     "style_dir_without_images": Case(
         file_at("empty_dir", lambda p: p.mkdir(), key="style"), ("empty_dir", "holds no images", ".png")
     ),
@@ -163,7 +207,7 @@ CASES = {
     "unknown_device": Case(fixed(device="tpu"), ("'tpu'", "auto, cpu, cuda")),
     "output_not_writable": Case(unwritable_output, ("a_file/out", "cannot be written")),
     "weights_missing": Case(
-        fixed(weights="/nonexistent/vgg19.pth"), ("/nonexistent/vgg19.pth", "no such file")
+        fixed(weights="/nonexistent/vgg19.pth"), ("/nonexistent/vgg19.pth", "does not exist")
     ),
     "weights_not_a_state_dict": Case(
         weights_file(torch_save(lambda: [1, 2, 3])), ("weights.pth", "not a state dict")
@@ -174,6 +218,59 @@ CASES = {
     "weights_wrong_architecture": Case(
         weights_file(torch_save(wrong_architecture)),
         ("weights.pth", "missing: 0.bias", "unexpected: head.weight", "wrong shape: 0.weight (8, 3, 3, 3)"),
+    ),
+    # One parser for every true/false setting; one range check for integers torch takes.
+    "boolean_setting_not_a_boolean": Case(fixed(compile="yes"), ("compile", "true or false", "'yes'")),
+    "tracking_switch_not_a_boolean": Case(
+        fixed(**{"tracking.enabled": "maybe"}), ("tracking.enabled", "true or false", "'maybe'")
+    ),
+    "judge_switch_not_a_boolean": Case(fixed(judge=1), ("judge must be true or false, got 1",)),
+    "negative_seed": Case(fixed(seed=-1), ("seed", "from 0 to 18446744073709551615", "manual_seed", "-1")),
+    "seed_past_64_bits": Case(fixed(seed=2**64), ("seed", "from 0 to 18446744073709551615", str(2**64))),
+    "plugin_integer_past_64_bits": Case(
+        fixed(**{"backbone.weights_seed": 2**64}), ("backbone.weights_seed", "64-bit integer", str(2**64))
+    ),
+    # Numbers that are each finite but break the run: NaN options, weights whose sum overflows.
+    "plugin_option_nan": Case(
+        fixed(correlation={"name": "mean_shifted", "shift": float("nan")}),
+        ("correlation.shift", "finite number", "nan"),
+    ),
+    "plugin_option_infinite": Case(
+        fixed(**{"optimizer.lr": float("inf")}), ("optimizer.lr", "finite", "inf")
+    ),
+    "blend_sum_overflows": Case(two_styles(style_blend=[1e308, 1e308]), ("style_blend", "sum to infinity")),
+    "layer_weights_sum_overflow": Case(
+        fixed(style_layers={"relu1_1": 1e308, "relu2_1": 1e308}), ("style_layers", "sum to infinity")
+    ),
+    # Sizes whose working set cannot fit in any machine's memory, refused before any allocation.
+    "image_size_beyond_memory": Case(
+        fixed(image_size=10**7), ("image_size 10000000", "GiB per megapixel", "of memory available")
+    ),
+    "scales_beyond_memory": Case(
+        fixed(scales=[64, 10**7]), ("scales[1] 10000000", "GiB per megapixel", "of memory available")
+    ),
+    "style_scale_beyond_memory": Case(
+        fixed(style_scale=1e5), ("style_scale 100000.0", "GiB per megapixel", "of memory available")
+    ),
+    "input_image_beyond_memory": Case(
+        lambda tmp: {
+            **file_at("giant.png", lambda p: png_header_only(p, 2**31 - 1, 2**31 - 1))(tmp),
+            "max_pixels": 2**63,
+        },
+        ("giant.png", "2147483647x2147483647", "to decode", "of memory available"),
+    ),
+    # A tracking store checked before any work: a server that does not answer, a deleted experiment.
+    "tracking_server_silent": Case(silent_server, ("did not answer within 5 s", "tracking.enabled=false")),
+    "tracking_uri_a_file": Case(
+        tracking_at_a_file,
+        ("notes.txt' is a file, not a directory", "must end in .db"),
+    ),
+    "tracking_uri_cannot_be_made": Case(
+        fixed(**{"tracking.enabled": True, "tracking.uri": "/proc/nstx-runs"}),
+        ("'/proc/nstx-runs' cannot be made a directory",),
+    ),
+    "tracking_experiment_deleted": Case(
+        deleted_experiment, ("'gone' is deleted", "mlflow experiments restore --experiment-id")
     ),
 }
 

@@ -9,7 +9,7 @@ from typing import TypeVar
 
 import pytest
 
-from tests.support import FAST, Cli, Store, cli_args, gradient_image
+from tests.support import FAST, Cli, Server, Store, cli_args, gradient_image, mlflow_server
 
 T = TypeVar("T")
 
@@ -66,7 +66,7 @@ def mlflow_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An empty MLflow SQLite store, created once: creating the tables takes seconds."""
     from mlflow import MlflowClient
 
-    from nstx.tracking.tracker import quiet_startup
+    from nstx.tracking.store import quiet_startup
 
     path = tmp_path_factory.mktemp("mlflow-template") / "mlflow.db"
 
@@ -118,3 +118,16 @@ def image_folders(tmp_path: Path) -> tuple[Path, Path]:
             gradient_image((40, 32), seed=seed + offset).save(folder / name)
     (content / "notes.txt").write_text("not an image")
     return content, style
+
+
+@pytest.fixture
+def tracking_server(tmp_path: Path) -> Iterator[Server]:
+    """``mlflow server`` on 127.0.0.1 and a free port, SQLite and artifacts in ``tmp_path``."""
+    options = [
+        "--backend-store-uri",
+        f"sqlite:///{tmp_path / 'server.db'}",
+        "--artifacts-destination",
+        str(tmp_path / "server-artifacts"),
+    ]
+    with mlflow_server("server", options, tmp_path / "server.log") as server:
+        yield server

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,17 @@ from typing import Any
 from PIL import Image
 
 FAST = {"weights": "random", "device": "cpu", "image_size": 32, "iterations": 2}
+
+# A plugin file that makes every step last 0.05 s longer: a run long enough to be hit mid-way.
+SLOW_STEPS = """import time
+
+from nstx.hookspecs import hookimpl
+
+
+@hookimpl
+def nstx_step(step):
+    time.sleep(0.05)
+"""
 
 # The console script installed next to this interpreter: the real command users run.
 NSTX = Path(sys.executable).with_name("nstx")
@@ -56,6 +67,20 @@ class Cli:
         command = [str(self.script), *args, *self.base]
         return subprocess.run(command, cwd=self.cwd, capture_output=True, text=True, timeout=timeout, **popen)
 
+    def start(self, *args: str, **popen: Any) -> subprocess.Popen:
+        """The same command started in its own session (a signal to it reaches nothing else), with
+        SIGINT handled as at a terminal (shells start background jobs with it ignored)."""
+        return subprocess.Popen(
+            [str(self.script), *args, *self.base],
+            cwd=self.cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+            **popen,
+        )
+
     def without(self, key: str) -> Cli:
         """The same command without the base override of ``key`` (for a test that sets it)."""
         return Cli(self.cwd, [arg for arg in self.base if not arg.startswith(f"{key}=")], self.script)
@@ -87,17 +112,41 @@ class Store:
         return {entry.path for entry in self.client.list_artifacts(run.info.run_id, path)}
 
 
+def wait_until(ready: Callable[[], Any], process: subprocess.Popen, seconds: float = 120) -> Any:
+    """Poll ``ready()`` until it returns something true, while ``process`` still runs."""
+    deadline = time.monotonic() + seconds
+    while not (found := ready()):
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, f"not ready within {seconds} s"
+        time.sleep(0.2)
+    return found
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
 
 
+@dataclass
+class Server:
+    """A running ``mlflow server`` or ``mlflow ui``: its URL and its process."""
+
+    url: str
+    process: subprocess.Popen
+
+    def crash(self) -> None:
+        """SIGKILL the server and the workers it started: gone at once, as in a crash."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+
 @contextlib.contextmanager
 def mlflow_server(
     verb: str, options: list[str], log: Path, env: Mapping[str, str] | None = None, cwd: Path | None = None
-) -> Iterator[str]:
-    """``mlflow <verb>`` (server or ui) on 127.0.0.1 and a free port: yields its URL, stops it by PID."""
+) -> Iterator[Server]:
+    """``mlflow <verb>`` (server or ui) on 127.0.0.1 and a free port; stops it by PID."""
     port = free_port()
     command = [sys.executable, "-m", "mlflow", verb, "--host", "127.0.0.1", "--port", str(port)]
     # One worker and no background job runner: these servers only record and show runs.
@@ -124,7 +173,7 @@ def mlflow_server(
                         break
                 assert time.monotonic() < deadline, f"mlflow {verb} did not answer within 180 s"
                 time.sleep(0.5)
-            yield url
+            yield Server(url, server)
         finally:
             server.terminate()
             try:

@@ -6,12 +6,9 @@ import io
 import json
 import urllib.parse
 import urllib.request
-from pathlib import Path
 
 import pytest
 from PIL import Image
-
-from tests.support import mlflow_server
 
 
 @pytest.mark.parametrize(
@@ -74,20 +71,8 @@ def request(url: str, body: dict | None = None) -> bytes:
         return reply.read()
 
 
-@pytest.fixture
-def tracking_server(tmp_path: Path):
-    """``mlflow server`` on 127.0.0.1 and a free port, SQLite and artifacts in ``tmp_path``."""
-    options = [
-        "--backend-store-uri",
-        f"sqlite:///{tmp_path / 'server.db'}",
-        "--artifacts-destination",
-        str(tmp_path / "server-artifacts"),
-    ]
-    with mlflow_server("server", options, tmp_path / "server.log") as url:
-        yield url
-
-
 def test_sweep_against_a_tracking_server(tracking_server, nstx_cli, monkeypatch):
+    tracking_server = tracking_server.url
     monkeypatch.setenv("MLFLOW_TRACKING_URI", tracking_server)
     result = nstx_cli("-m", "seed=0,1")
     assert result.returncode == 0, result.stdout + result.stderr

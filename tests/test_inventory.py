@@ -76,9 +76,7 @@ def test_a_missing_plugins_dir_is_one_line():
         [str(BIN / "nstx-plugins"), "--plugins-dir", "/no/such/dir"], capture_output=True, text=True
     )
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [
-        "nstx-plugins: plugins_dir '/no/such/dir' is not a directory"
-    ]
+    assert result.stderr.strip().splitlines() == ["nstx-plugins: plugins_dir '/no/such/dir' does not exist"]
 
 
 def test_version():

@@ -89,7 +89,8 @@ def mlflow_ui(tmp_path, monkeypatch):
     make_sweep(tmp_path, env)
 
     options = ["--backend-store-uri", store]
-    with mlflow_server("ui", options, tmp_path / "mlflow-ui.log", env=env, cwd=tmp_path) as url:
+    with mlflow_server("ui", options, tmp_path / "mlflow-ui.log", env=env, cwd=tmp_path) as server:
+        url = server.url
         yield url
 
 

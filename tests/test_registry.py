@@ -7,6 +7,7 @@ import pytest
 
 import nstx
 from nstx import registry
+from nstx.errors import InputError
 from nstx.registry import Registry
 from tests.support import FAST
 
@@ -108,5 +109,32 @@ def test_two_plugins_registering_one_name_is_an_error(tmp_path):
 
 
 def test_missing_plugin_directory_is_an_input_error(tmp_path):
-    with pytest.raises(ValueError, match="is not a directory"):
+    with pytest.raises(ValueError, match=r"nope.* does not exist"):
         Registry().load_plugins_dir(tmp_path / "nope")
+
+
+@pytest.mark.parametrize(
+    ("source", "where", "cause"),
+    [
+        ("x = 1\ndef oops(:\n", "line 2", "SyntaxError: invalid syntax"),
+        ("import math\n\nVALUE = math.sqrt(-1)\n", "line 3", "ValueError: math domain error"),
+        (
+            "from nstx.hookspecs import hookimpl\n\n\n@hookimpl\ndef nstx_register_correlation(register):\n"
+            "    raise RuntimeError('no')\n",
+            "line 6",
+            "RuntimeError: no",
+        ),
+    ],
+    ids=["syntax_error", "raises_at_import", "raises_while_registering"],
+)
+def test_a_plugin_that_cannot_load_is_one_line_naming_its_file_and_line(source, where, cause, tmp_path):
+    plugins = tmp_path / "broken"
+    plugins.mkdir()
+    (plugins / "bad.py").write_text(source)
+    with pytest.raises(InputError) as error:
+        reg = Registry()
+        reg.load_plugins_dir(plugins)
+        reg.names("correlation")
+    message = str(error.value)
+    assert f"{plugins / 'bad.py'}, {where}: {cause}" in message, message
+    assert "\n" not in message

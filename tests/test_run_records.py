@@ -123,6 +123,15 @@ FAILING_PLUGIN = textwrap.dedent(
         return 1 // 0
 
 
+    class Flaky(CorrelationCost):
+        # Fails at its sixth comparison: a few steps into the run.
+        def distance(self, statistic, target):
+            self.calls = getattr(self, "calls", 0) + 1
+            if self.calls > 5:
+                raise ArithmeticError("flaky at last")
+            return ((statistic - target) ** 2).mean()
+
+
     def broken_start(content, style, generator):
         raise RuntimeError("no start today")
 
@@ -130,6 +139,7 @@ FAILING_PLUGIN = textwrap.dedent(
     @hookimpl
     def nstx_register_style_cost(register):
         register("fragile", Fragile)
+        register("flaky", Flaky)
 
 
     @hookimpl
@@ -167,6 +177,31 @@ def test_failing_plugin_is_named_with_its_kind(
         assert status == "FAILED" and ended_with is error.value
 
 
+def test_a_plugin_that_raises_mid_run_fails_the_run_and_keeps_its_last_image(
+    failing_plugins, recorder, tmp_path, content_path, style_path
+):
+    with pytest.raises(PluginError, match=r"style_cost 'flaky' .* failed: ArithmeticError: flaky at last"):
+        plugins = str(failing_plugins)
+        run(tmp_path, content_path, style_path, plugins_dir=plugins, style_cost="flaky", iterations=50)
+    [(status, ended_with, result)] = recorder.ends
+    assert status == "FAILED" and isinstance(ended_with, PluginError)
+    assert 1 <= result.steps < 50
+    assert Image.open(tmp_path / "out" / "stylized.png").size == result.image.size
+
+
+def test_a_hook_that_raises_mid_run_fails_the_run_and_keeps_its_last_image(
+    recorder, tmp_path, content_path, style_path
+):
+    recorder.at_step[2] = lambda: 1 // 0
+    with pytest.raises(PluginError, match=r"nstx_step hook of plugin .* failed: ZeroDivisionError"):
+        run(tmp_path, content_path, style_path, iterations=50)
+    [(status, ended_with, result)] = recorder.ends
+    assert status == "FAILED" and isinstance(ended_with, PluginError)
+    assert result.steps == 2
+    saved = Image.open(tmp_path / "out" / "stylized.png")
+    assert saved.tobytes() == recorder.images[2].tobytes()
+
+
 def test_same_config_and_seed_give_identical_images_and_record_seed_versions_config(
     mlflow_store, tmp_path, content_path, style_path, monkeypatch
 ):
@@ -187,3 +222,46 @@ def test_same_config_and_seed_give_identical_images_and_record_seed_versions_con
     config = mlflow_store.client.download_artifacts(tracked.info.run_id, "config.yaml", str(tmp_path))
     recorded = OmegaConf.load(config)
     assert recorded.seed == 7 and recorded.optimizer.name == "adam" and recorded.init.name == "noise"
+
+
+class Exhausting:
+    """Raises ``error`` at step 2, as an allocation that fails there would."""
+
+    def __init__(self, error):
+        self.error = error
+
+    @hookimpl
+    def nstx_step(self, step):
+        if step == 2:
+            raise self.error
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        MemoryError(),
+        RuntimeError(
+            "[enforce fail at alloc_cpu.cpp:127] DefaultCPUAllocator: can't allocate memory: 8 bytes"
+        ),
+    ],
+    ids=["python", "torch_cpu_allocator"],
+)
+def test_running_out_of_memory_is_one_line_and_a_failed_run_with_its_image(
+    error, registered, mlflow_store, tmp_path, content_path, style_path, monkeypatch, capsys
+):
+    from nstx.cli import main as cli
+    from tests.support import cli_args
+
+    registered(Exhausting(error))
+    args = [f"content={content_path}", f"style={style_path}", *cli_args(FAST), "iterations=5"]
+    monkeypatch.setattr(sys, "argv", ["nstx", *args, f"hydra.run.dir={tmp_path / 'run'}"])
+    with pytest.raises(SystemExit) as stop:
+        cli.main()
+    assert stop.value.code == 1
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("nstx: error: out of memory (") and "lower image_size" in line
+    assert f"the image of step 2 was saved to {tmp_path / 'run' / 'stylized.png'}" in line
+    [run] = mlflow_store.runs()
+    assert line.endswith(f"MLflow run {run.info.run_id} was recorded as FAILED")
+    assert run.info.status == "FAILED"
+    assert "stylized.png" in mlflow_store.artifacts(run)

@@ -24,7 +24,7 @@ def test_single_runs_are_named_after_their_pictures_and_overrides_and_never_repe
 def test_a_finished_run_ends_with_its_image_its_run_its_store_and_how_to_look(nstx_cli, mlflow_store):
     done = nstx_cli()  # piped, not a terminal: the line is there all the same
     assert done.returncode == 0, done.stderr
-    [line] = [line for line in done.stdout.splitlines() if "nstx.cli.main" in line]
+    [line] = [line for line in done.stdout.splitlines() if "nstx.cli.app" in line]
     [run] = mlflow_store.runs()
     image = nstx_cli.cwd / run.data.tags["nstx.output_dir"] / "stylized.png"
     assert f"image {image};" in line

@@ -46,7 +46,7 @@ class FailingStep:
         raise RuntimeError(f"boom at step {step}")
 
 
-def test_a_run_that_fails_mid_way_ends_failed_with_its_error(
+def test_a_run_that_fails_mid_way_ends_failed_with_its_error_and_last_image(
     mlflow_store, registered, content_path, style_path
 ):
     registered(FailingStep())
@@ -58,7 +58,7 @@ def test_a_run_that_fails_mid_way_ends_failed_with_its_error(
         "PluginError: nstx_step hook of plugin 'tests.test_tracking.FailingStep' failed: "
         "RuntimeError: boom at step 1"
     )
-    assert "stylized.png" not in mlflow_store.artifacts(run)
+    assert "stylized.png" in mlflow_store.artifacts(run)  # the last finite image, as a divergence keeps
 
 
 def test_tracking_disabled_records_nothing(mlflow_store, content_path, style_path):
@@ -130,3 +130,38 @@ def test_the_sweep_summary_ranks_jobs_by_the_judges_style_score():
         "| gram | 0.9 | 0.2 | FINISHED |",
         "| broken |  |  | FAILED |",
     ]
+
+
+def test_nstx_runs_repair_ends_the_dead_runs_of_this_host_and_lists_other_hosts(mlflow_store, capsys):
+    from nstx.cli import runs
+    from nstx.tracking.repair import STARTED_TAG, owner_tags
+
+    client = mlflow_store.client
+    experiment = client.create_experiment("repairs")
+    ended = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    here = owner_tags()
+    ids = {
+        name: client.create_run(experiment, run_name=name, tags=tags).info.run_id
+        for name, tags in {
+            "dead": {**here, "nstx.pid": ended.stdout.strip()},
+            "reused_pid": {**here, STARTED_TAG: "1"},  # this process's id, another start time
+            "alive": here,
+            "elsewhere": {"nstx.host": "another-host", "nstx.pid": "1"},
+            "not_nstx": {},
+        }.items()
+    }
+    assert runs.main(["repair", "--tracking-uri", mlflow_store.uri]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"ended FAILED 2 run(s) of {mlflow_store.uri} whose process had died:")
+    assert "left alone 1 RUNNING run(s) of other hosts" in out and "process 1 on another-host" in out
+    status = {name: client.get_run(run_id).info.status for name, run_id in ids.items()}
+    assert status == {
+        "dead": "FAILED",
+        "reused_pid": "FAILED",
+        "alive": "RUNNING",
+        "elsewhere": "RUNNING",
+        "not_nstx": "RUNNING",
+    }
+    assert client.get_run(ids["dead"]).data.tags["nstx.repaired"].endswith("ended FAILED by nstx-runs repair")

@@ -2,9 +2,11 @@
 
 Bad input (including Hydra's config mistakes and an output directory Hydra cannot
 create) is one line on stderr and exit status 2; Ctrl-C exits 130 and SIGTERM 143, as
-shells expect; a divergence is one line and status 1; any other error shows its
-traceback and exits 1. ``NSTX_DEBUG=1`` or ``hydra.verbose=...`` adds the traceback
-to every error.
+shells expect; a divergence, an allocation that failed and a record that could not be
+finished are one line and status 1; any other error shows its traceback and exits 1.
+A run that stopped early adds what its notes say: where its image is and what became of
+its record, so nothing is claimed that did not happen. ``NSTX_DEBUG=1`` or
+``hydra.verbose=...`` adds the traceback to every error.
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from nstx.config.errors import as_input_error, traceback_modules
+from nstx.config.errors import as_input_error, first_line, traceback_modules
 from nstx.config.overrides import values_of
-from nstx.errors import DivergedError, InputError, Terminated
+from nstx.errors import DivergedError, InputError, RecordIncomplete, Terminated, out_of_memory
 
 DEBUG_ENV = "NSTX_DEBUG"
 USAGE_ERROR, INTERRUPTED, TERMINATED = 2, 130, 143
+NOTHING_STARTED = "before the run started: no image was made and no run was recorded"
 
 
 def wants_traceback(argv: Sequence[str]) -> bool:
@@ -32,19 +35,25 @@ def wants_traceback(argv: Sequence[str]) -> bool:
 def report(error: BaseException, debug: bool = False) -> int:
     """Print ``error`` for a person at a terminal and return the exit status it calls for."""
     mistake = as_input_error(error) or unwritable_output(error)
-    if debug or (mistake is None and not isinstance(error, KeyboardInterrupt | DivergedError)):
+    exhausted = out_of_memory(error)
+    said_in_a_line = isinstance(error, KeyboardInterrupt | DivergedError | RecordIncomplete)
+    if debug or not (mistake is not None or exhausted or said_in_a_line):
         traceback.print_exception(error)
+    notes = list(getattr(error, "__notes__", []))
     if mistake is not None:
         print(f"nstx: error: {mistake}", file=sys.stderr)
         return USAGE_ERROR
-    if isinstance(error, Terminated):
-        print("nstx: terminated (SIGTERM); the run was recorded as KILLED", file=sys.stderr)
-        return TERMINATED
     if isinstance(error, KeyboardInterrupt):
-        print("nstx: interrupted (Ctrl-C); the run was recorded as KILLED", file=sys.stderr)
-        return INTERRUPTED
-    if isinstance(error, DivergedError):
-        print(f"nstx: error: {error}", file=sys.stderr)
+        what = "terminated (SIGTERM)" if isinstance(error, Terminated) else "interrupted (Ctrl-C)"
+        said = f"; {'; '.join(notes)}" if notes else f" {NOTHING_STARTED}"
+        print(f"nstx: {what}{said}", file=sys.stderr)
+        return TERMINATED if isinstance(error, Terminated) else INTERRUPTED
+    if exhausted:
+        reason = first_line(str(error)) or type(error).__name__
+        notes.insert(0, "lower image_size (or scales, style_scale), or free memory")
+        print(f"nstx: error: out of memory ({reason}); {'; '.join(notes)}", file=sys.stderr)
+    elif said_in_a_line:
+        print("; ".join([f"nstx: error: {error}", *notes]), file=sys.stderr)
     return 1
 
 

@@ -15,7 +15,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 from PIL import Image
 
-from nstx.cli.main import load_plugins
+from nstx.cli.app import load_plugins
 from nstx.errors import InputError
 
 if TYPE_CHECKING:
@@ -49,6 +49,7 @@ def render(config: DictConfig, image: Any = None) -> Image.Image:
     from nstx.encoder.backbone import FeatureExtractor
     from nstx.encoder.execution import resolve_device
     from nstx.engine.assemble import load_backbone
+    from nstx.engine.inputs import given
     from nstx.engine.settings import plugin_choice
     from nstx.image import io
     from nstx.image.montage import montage
@@ -63,7 +64,7 @@ def render(config: DictConfig, image: Any = None) -> Image.Image:
             f"channels, tile_size and image_size must be >= 1, got {channels}, "
             f"{config.tile_size}, {config.image_size}"
         )
-    source = image if image is not None else config.image or samples.CONTENT
+    source = given("image", image, config.image, samples.CONTENT)
     picture = io.resize_longest(io.open_image(source, int(config.max_pixels)), int(config.image_size))
     device = resolve_device(str(config.device))
     chosen = plugin_choice(config, "backbone"), plugin_choice(config, "pooling")
@@ -86,12 +87,14 @@ def render(config: DictConfig, image: Any = None) -> Image.Image:
 def log_artifact(config: DictConfig, path: Path) -> None:
     """Log the sheet, with the config that made it as params, as an MLflow run of its own."""
     from nstx.tracking import tracker as tracking
+    from nstx.tracking.repair import owner_tags
+    from nstx.tracking.store import open_store
 
-    client, experiment_id = tracking.open_experiment(config)
+    store = open_store(config)
+    client = store.client
     name = f"features {Path(str(config.image or 'sample')).name}"
-    run_id = client.create_run(
-        experiment_id, run_name=name, tags={"nstx.command": "nstx-features"}
-    ).info.run_id
+    tags = {"nstx.command": "nstx-features"} | owner_tags()
+    run_id = client.create_run(store.experiment_id, run_name=name, tags=tags).info.run_id
     try:
         tracking.log_config(client, run_id, config)
         client.log_artifact(run_id, str(path))
@@ -106,8 +109,11 @@ def write(config: DictConfig, output_dir: str | Path) -> Path:
     from nstx.image import io
 
     target = Path(config.output) if config.output else Path(output_dir) / OUTPUT_NAME
+    from nstx.tracking.store import enabled
+
+    tracked = enabled(config)
     saved = io.save_png(render(config), target)
-    if config.tracking.enabled:
+    if tracked:
         log_artifact(config, saved)
     return saved
 
@@ -123,5 +129,8 @@ def app(config: DictConfig) -> None:
 
 def main() -> None:
     """Console script ``nstx-features``; plugin directories are read before composition."""
-    load_plugins(sys.argv[1:])
+    try:
+        load_plugins(sys.argv[1:])
+    except InputError as error:
+        raise SystemExit(f"nstx-features: error: {error}") from None
     app()

@@ -1,109 +1,19 @@
-"""The ``nstx`` command: a Hydra app over :func:`nstx.api.run`.
+"""The ``nstx`` command: the Hydra app of :mod:`nstx.cli.app`, with its failures reported.
 
-Plugin directories are read from the arguments (``plugins_dir=...``) and from
-``$NSTX_PLUGINS_DIR`` before Hydra composes the config, so a plugin dropped in a
-directory is selectable in the same command. Image folders, globs and ``init=<picture>``
-are rewritten into plain overrides first (:mod:`nstx.config.overrides`). Every error reaches
-:func:`main`, which reports it through :func:`nstx.cli.failures.report` (one line and exit
-status 2 for bad input).
+The stop signals are handled first, before the heavy imports, so that Ctrl-C at any moment of
+start-up is one line. Every error reaches :func:`main`, which reports it through
+:func:`nstx.cli.failures.report` (one line and exit status 2 for bad input).
 """
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import os
-import shutil
 import sys
-from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
-
-import hydra
-from hydra.core.hydra_config import HydraConfig
-from hydra.types import RunMode
-from omegaconf import DictConfig
 
 from nstx.cli.failures import report, wants_traceback
-from nstx.config import overrides
-from nstx.config.errors import as_input_error
-from nstx.config.store import use_plugins
-from nstx.engine.signals import terminate_raises
-from nstx.registry import Registry
-from nstx.registry.hookspecs import Result
-from nstx.tracking.sweep import end_sweep
+from nstx.engine.signals import shielded, stops_raise
+from nstx.errors import Escalated
 from nstx.version import __version__
-
-LABEL_CHARS = 80
-HYDRA_LEFTOVERS = (".hydra", "nstx.log")
-
-log = logging.getLogger(__name__)
-
-
-class JobFailed(BaseException):
-    """Carries a single run's error past Hydra's job wrapper, which would print it a second time."""
-
-
-def load_plugins(argv: Sequence[str]) -> Registry:
-    """Load the command line's plugin directories and give every plugin its config node."""
-    return use_plugins(overrides.values_of("plugins_dir", argv))
-
-
-@hydra.main(version_base="1.3", config_path="pkg://nstx.conf", config_name="config")
-def app(config: DictConfig) -> float | list[float]:
-    from nstx.api import run
-    from nstx.cli.sweeper import objective_names, objective_value
-
-    hydra_config = HydraConfig.get()
-    try:
-        objective = objective_names(config)
-        result = run(config, output_dir=hydra_config.runtime.output_dir, label=label(hydra_config))
-    except Exception as error:
-        if hydra_config.mode == RunMode.RUN:
-            forget_output_dir(error, Path(hydra_config.runtime.output_dir))
-            raise JobFailed(error) from error
-        raise  # a multirun records the failed job and goes on with the others
-    log.info(where(result))
-    return objective_value(objective, config, result.losses)
-
-
-def label(hydra_config: Any) -> str:
-    """What the command line changed, for the run's name: its overrides but the pictures (the
-    name has them already) and Hydra's own."""
-    skipped = ("content", "style", "hydra", "tracking")
-    changed = [
-        o for o in hydra_config.overrides.task if o.lstrip("+~").split("=")[0].split(".")[0] not in skipped
-    ]
-    text = " ".join(changed)
-    return text if len(text) <= LABEL_CHARS else text[: LABEL_CHARS - 1] + "…"
-
-
-def where(result: Result) -> str:
-    """The line a finished run ends with: its image, and where plugins recorded it (the tracker:
-    its MLflow run and store, and how to look)."""
-    records = [f"{plugin} {record}" for plugin, record in result.records.items()] or ["not tracked"]
-    return "; ".join([f"image {result.output}", *records])
-
-
-def forget_output_dir(error: BaseException, directory: Path) -> None:
-    """Bad input leaves nothing behind: remove the run directory Hydra made for the run, when it
-    holds only Hydra's own files (its config copy and the log), and the folders above it (below
-    the working directory) that this leaves empty."""
-    if as_input_error(error) is None or not directory.is_dir():
-        return
-    if any(path.name not in HYDRA_LEFTOVERS for path in directory.iterdir()):
-        return
-    root = logging.getLogger()
-    for handler in list(root.handlers):  # the job's log file, open in the directory
-        if isinstance(handler, logging.FileHandler) and Path(handler.baseFilename).parent == directory:
-            root.removeHandler(handler)
-            handler.close()
-    shutil.rmtree(directory)
-    for folder in directory.resolve().parents:  # outputs/<date>/ and outputs/, when emptied
-        if folder == Path.cwd().resolve() or not folder.is_relative_to(Path.cwd().resolve()):
-            break
-        with contextlib.suppress(OSError):
-            folder.rmdir()
 
 
 def main() -> None:
@@ -115,17 +25,22 @@ def main() -> None:
     full_error = os.environ.get("HYDRA_FULL_ERROR")
     os.environ["HYDRA_FULL_ERROR"] = "1"  # let errors reach report() rather than Hydra's printer
     try:
-        with terminate_raises():
-            plugins = load_plugins(argv)
-            sys.argv[1:] = overrides.rewrite(argv, plugins.names("init"))
-            app()
-    except SystemExit:
-        raise
-    except BaseException as error:
-        failure = error.__cause__ if isinstance(error, JobFailed) else error
-        # Hydra skips on_multirun_end when a job fails or on Ctrl-C; the sweep's parent run still ends.
-        end_sweep(failure)
-        sys.exit(report(failure, debug=wants_traceback(argv) or full_error is not None))
+        with stops_raise(process_ends=True):
+            try:
+                from nstx.cli.app import launch
+
+                launch(argv)
+            except SystemExit:
+                raise
+            except BaseException as error:
+                failure = error.__cause__ if isinstance(error, Escalated) else error
+                with shielded():
+                    from nstx.tracking.sweep import end_sweep
+
+                    # Hydra skips on_multirun_end when a job fails or on Ctrl-C: the parent ends here.
+                    end_sweep(failure)
+                    status = report(failure, debug=wants_traceback(argv) or full_error is not None)
+                sys.exit(status)
     finally:
         if full_error is None:
             os.environ.pop("HYDRA_FULL_ERROR", None)

@@ -82,12 +82,10 @@ class Execution:
     compile: bool = False
 
     @classmethod
-    def choose(cls, device: torch.device, precision: str, compiled: object) -> Execution:
-        """Validate ``precision`` / ``compile``, fall back where they do not apply, tune cuDNN."""
+    def choose(cls, device: torch.device, precision: str, compiled: bool) -> Execution:
+        """Validate ``precision``, fall back where it or ``compile`` does not apply, tune cuDNN."""
         if precision not in PRECISIONS:
             raise InputError(f"precision {precision!r} is not one of {', '.join(PRECISIONS)}")
-        if not isinstance(compiled, bool):
-            raise InputError(f"compile must be true or false, got {compiled!r}")
         if device.type == "cuda":
             torch.backends.cudnn.benchmark = True
         if device.type == "cpu":

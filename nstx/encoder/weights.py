@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from nstx.errors import InputError
+from nstx.errors import InputError, unusable_path
 
 if TYPE_CHECKING:
     from torch import Tensor
@@ -65,9 +65,10 @@ def resolve(weights: str, url: str, original: bool = False) -> tuple[dict[str, T
             )
             return None, "random"
         return read_state_dict(path), "imagenet"
+    problem = unusable_path(weights)
+    if problem is not None:
+        raise InputError(f"weights {weights!r} {problem}; accepted: {ACCEPTED}")
     path = Path(weights).expanduser()
-    if not path.is_file():
-        raise InputError(f"weights {weights!r}: no such file (accepted: {ACCEPTED})")
     return read_state_dict(path), str(path.resolve())
 
 

@@ -13,10 +13,11 @@ from torch import Tensor
 
 from nstx.encoder.backbone import FeatureExtractor
 from nstx.engine.assemble import build, check_plugins, load_backbone, style_costs
+from nstx.engine.budget import check_memory
 from nstx.engine.inputs import Inputs
 from nstx.engine.lifecycle import Canvas, library_versions, plugins_named, track
 from nstx.engine.settings import Settings
-from nstx.engine.signals import terminate_raises
+from nstx.engine.signals import stops_raise
 from nstx.image import io
 from nstx.loss.objective import build_objective
 from nstx.optim.loop import breakdown, optimize
@@ -38,17 +39,20 @@ def execute(
 
     Runs every level of the coarse-to-fine plan (one level unless ``scales``/``octaves``
     ask for more) as one run: one start and end event, steps numbered across levels.
-    Bad values raise :class:`InputError` before any work or output. Once the run has
-    started, divergence (:class:`DivergedError`) and Ctrl-C or SIGTERM
-    (``KeyboardInterrupt``) save the image reached so far and end the run FAILED or
-    KILLED; an error in plugin code is raised as a :class:`PluginError` naming the plugin.
+    Bad values, sizes that cannot fit in memory and settings a lifecycle plugin cannot use
+    (``nstx_check``: a tracking store, say) raise :class:`InputError` before any work or
+    output. Once the run has started, divergence (:class:`DivergedError`), an error in plugin
+    code (a :class:`PluginError` naming the plugin) and Ctrl-C or SIGTERM
+    (``KeyboardInterrupt``) save the last finite image and end the run FAILED or KILLED.
     The run's name is its pictures' names and ``label`` (the CLI passes its overrides).
     """
     settings = Settings.from_config(config)
     check_plugins(registry, settings)
     out = io.ensure_writable(output_dir) if output_dir is not None else None
-    with terminate_raises(), plugins_named(registry):
+    with stops_raise(), plugins_named(registry):
         inputs = Inputs.open(settings, content, styles, style_masks)
+        check_memory(settings, inputs)
+        registry.hook.nstx_check(config=config)
         chosen = settings.plugins["backbone"], settings.plugins["pooling"]
         backbone = load_backbone(registry, *chosen, settings.weights, settings.device)
         style_layers = {backbone.canonical(k): v for k, v in settings.style_layers.items()}

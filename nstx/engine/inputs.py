@@ -31,6 +31,18 @@ class LevelInputs:
     render: color.Render
 
 
+def given(key: str, argument: Any, setting: Any, sample: Any) -> Any:
+    """The argument, else the setting, else the bundled ``sample``; an empty string is a mistake
+    (an unfinished ``content=``), not a request for the sample, which is ``null``."""
+    chosen = argument if argument is not None else setting
+    if isinstance(chosen, str) and not chosen.strip():
+        raise InputError(
+            f"{key} is empty: give an image file (or a bundled sample's name), or leave {key} "
+            f"out (null) for the bundled sample"
+        )
+    return sample if chosen is None else chosen
+
+
 @dataclass(frozen=True)
 class Inputs:
     """The content and style pictures as given, their blend weights and masks."""
@@ -47,11 +59,9 @@ class Inputs:
     ) -> Inputs:
         """The pictures (arguments first, then the settings, then the bundled samples)."""
         limit = settings.max_pixels
-        content = content if content is not None else settings.content or samples.CONTENT
+        content = given("content", content, settings.content, samples.CONTENT)
         content_image = io.open_image(content, limit)
-        sources = styles if styles is not None else settings.style
-        if sources is None or sources == "":
-            sources = samples.STYLE
+        sources = given("style", styles, settings.style, samples.STYLE)
         if isinstance(sources, str | Path | Image.Image):
             sources = [sources]
         sources = [path for source in sources for path in io.expand_directory(source)]

@@ -13,7 +13,8 @@ import torch
 from PIL import Image
 from torch import Tensor
 
-from nstx.errors import DivergedError, InputError, PluginError
+from nstx.engine.signals import shielded, stop_error
+from nstx.errors import DivergedError, InputError, PluginError, RecordIncomplete, out_of_memory
 from nstx.image import color, io
 from nstx.registry import Registry
 from nstx.registry.hookspecs import Result, Run
@@ -25,7 +26,7 @@ log = logging.getLogger(__name__)
 
 def blame(registry: Registry, error: Exception) -> Exception:
     """``error`` itself, or a :class:`PluginError` naming the plugin whose code raised it."""
-    if isinstance(error, InputError | PluginError | DivergedError):
+    if isinstance(error, InputError | PluginError | DivergedError | RecordIncomplete) or out_of_memory(error):
         return error
     culprit = registry.culprit(error)
     if culprit is None:
@@ -92,27 +93,42 @@ def saved_where(result: Result | None) -> str:
 
 
 def track(run: Run, registry: Registry, loop: Callable[[], object], canvas: Canvas) -> Result:
-    """Call the lifecycle hooks around ``loop``; keep the image whichever way the run ends."""
-    status, error, result = "FAILED", None, None
+    """Call the lifecycle hooks around ``loop``; keep the image whichever way the run ends.
+
+    However the run ends (finished, diverged, interrupted, or a plugin raised), its last finite
+    image is saved before the end hooks run, and that ending is shielded from further Ctrl-C and
+    SIGTERM. A run that stopped early raises its error, with notes saying where its image is and
+    what became of its record (the end hooks' lines).
+    """
+    status, error = "FAILED", None
     try:
         with plugins_named(registry):
             registry.hook.nstx_run_start(run=run)
             loop()
-        result = keep(run, canvas)
         status = "FINISHED"
-        return result
     except KeyboardInterrupt as interrupt:
         status, error = "KILLED", interrupt
-        result = keep(run, canvas)
-        log.warning("interrupted after step %d; %s", run.step, saved_where(result))
-        raise
-    except DivergedError as diverged:
-        error = diverged
-        result = keep(run, canvas)
-        log.error("%s; %s", diverged, saved_where(result))
-        raise
-    except Exception as failure:  # a plugin's error arrives already named
+    except Exception as failure:  # diverged, out of memory, or a plugin's error, already named
         error = failure
-        raise
-    finally:
-        registry.hook.nstx_run_end(run=run, result=result, status=status, error=error)
+    with shielded() as arrived:
+        result = keep(run, canvas)
+        if isinstance(error, KeyboardInterrupt):
+            log.warning("interrupted after step %d; %s", run.step, saved_where(result))
+        elif error is not None:
+            log.error("%s; %s", error, saved_where(result))
+        try:
+            with plugins_named(registry):
+                lines = registry.hook.nstx_run_end(run=run, result=result, status=status, error=error)
+        except Exception as failure:  # the record is incomplete, or an end hook failed
+            if error is None:
+                raise
+            error.add_note(str(failure))
+            lines = []
+    if arrived and status != "KILLED":  # a stop that came while the run was ending
+        error, cause = stop_error(arrived[0]), error
+        error.__cause__ = cause
+    if error is None:
+        return result
+    for line in [saved_where(result), *lines]:
+        error.add_note(line)
+    raise error

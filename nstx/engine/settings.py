@@ -8,7 +8,7 @@ config through :class:`nstx.registry.hookspecs.Run`: their own keys, ``tracking.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,11 +17,13 @@ from omegaconf import DictConfig, OmegaConf
 
 from nstx.config.errors import config_mistakes_as_input_errors
 from nstx.encoder.execution import Execution, resolve_device
-from nstx.errors import InputError, number, positive_int
+from nstx.errors import InputError, flag, integer_in, number, positive_int
 from nstx.image.color import MODES
 from nstx.loss.objective import NORMALIZATIONS, LossWeights
 from nstx.optim.pyramid import Level, plan, sizes
 from nstx.registry import KINDS
+
+SEED_MAX = 2**64 - 1
 
 
 @dataclass(frozen=True)
@@ -67,8 +69,8 @@ class Settings:
         iterations = positive_int(config.iterations, "iterations")
         image_size = positive_int(config.image_size, "image_size")
         log_every = positive_int(config.log_every, "log_every")
-        seed = int(number(config.seed, "seed", whole=True))
-        max_pixels = int(number(config.max_pixels, "max_pixels", whole=True))
+        seed = integer_in(config.seed, "seed", 0, SEED_MAX, "the range torch.manual_seed takes")
+        max_pixels = positive_int(config.max_pixels, "max_pixels")
         save_every = at_least_zero(config, "save_every")
         at_least_zero(config, "tracking.image_every")
         content_weight, style_weight, tv_weight = (
@@ -106,7 +108,7 @@ class Settings:
             seed=seed,
             device=device,
             execution=Execution.choose(
-                device, str(config.get("precision", "fp32")), config.get("compile", False)
+                device, str(config.get("precision", "fp32")), flag(config.get("compile", False), "compile")
             ),
             max_pixels=max_pixels,
             weights=str(config.weights),
@@ -119,6 +121,11 @@ class Settings:
             log_every=log_every,
             plugins=plugins,
         )
+
+    def finest_setting(self) -> str:
+        """The setting that asked for the output's size, as a user wrote it."""
+        size = self.levels[-1].size
+        return f"scales[{len(self.levels) - 1}] {size}" if self.scales is not None else f"image_size {size}"
 
     def coarsest_setting(self) -> str:
         """The setting that asked for the coarsest level's size, as a user wrote it."""
@@ -169,7 +176,17 @@ def layer_weights(config: DictConfig, key: str) -> dict[str, float]:
     bad = {k: v for k, v in weights.items() if not math.isfinite(v) or v < 0}
     if bad:
         raise InputError(f"{key} weights must be finite and >= 0, got {bad}")
+    summable(key, weights.values())
     return {k: v for k, v in weights.items() if v}
+
+
+def summable(key: str, weights: Iterable[float]) -> None:
+    """Finite weights can still sum to infinity, which would turn every weighted loss into NaN."""
+    weights = list(weights)
+    if not math.isfinite(sum(weights)):
+        raise InputError(
+            f"{key} weights sum to infinity ({weights}); scale them down, their ratios are what counts"
+        )
 
 
 def blend(given: Any) -> tuple[float, ...] | None:
@@ -183,4 +200,5 @@ def blend(given: Any) -> tuple[float, ...] | None:
         raise InputError(f"style_blend must be a list of numbers, got {given!r}") from None
     if any(not math.isfinite(w) or w < 0 for w in weights) or not sum(weights):
         raise InputError(f"style_blend weights must be finite, >= 0 and not all 0, got {list(weights)}")
+    summable("style_blend", weights)
     return weights

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import uuid
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from nstx import samples
-from nstx.errors import InputError
+from nstx import memory, samples
+from nstx.errors import MISSING, InputError, unusable_path
 
 if TYPE_CHECKING:
     from torch import Tensor
@@ -21,6 +23,8 @@ ImageSource = str | os.PathLike[str] | Image.Image
 
 # Pillow's own default bomb threshold; larger images are refused before decoding.
 MAX_PIXELS = 89_478_485
+# Measured: the decoded RGB image (4 bytes a pixel in Pillow) and one converted copy.
+DECODE_BYTES_PER_PIXEL = 8
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm")
 
 
@@ -35,37 +39,58 @@ def open_image(source: ImageSource, max_pixels: int = MAX_PIXELS) -> Image.Image
     if not isinstance(source, str | os.PathLike):
         raise InputError(f"image {source!r} is not a file path or a PIL image")
     path = Path(source).expanduser()
-    if not path.exists():
+    problem = unusable_path(source)
+    if problem == MISSING:
         sample = samples.bundled(source)
         if sample is None:
-            raise InputError(f"image {str(source)!r} does not exist")
+            raise InputError(f"image {str(source)!r} {MISSING}")
         path = sample
-    if path.is_dir():
-        raise InputError(f"image {str(source)!r} is a directory, expected an image file")
+    elif problem is not None:
+        expected = ", expected an image file" if path.is_dir() else ""
+        raise InputError(f"image {str(source)!r} {problem}{expected}")
     if path.stat().st_size == 0:
         raise InputError(f"image {str(source)!r} is empty (0 bytes)")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
-                width, height = image.size
-                if width == 0 or height == 0:
-                    raise InputError(f"image {str(source)!r} has a zero dimension ({width}x{height})")
-                if width * height > max_pixels:
-                    raise InputError(
-                        f"image {str(source)!r} has {width * height} pixels, above the limit of "
-                        f"{max_pixels} (max_pixels)"
-                    )
-                image.load()
-                return to_rgb(ImageOps.exif_transpose(image))
+        with own_pixel_limit(), Image.open(path) as image:
+            width, height = image.size
+            if width == 0 or height == 0:
+                raise InputError(f"image {str(source)!r} has a zero dimension ({width}x{height})")
+            if width * height > max_pixels:
+                raise InputError(
+                    f"image {str(source)!r} has {width * height} pixels, above the limit of "
+                    f"{max_pixels} (max_pixels)"
+                )
+            check_decodable(source, width, height)
+            image.load()
+            return to_rgb(ImageOps.exif_transpose(image))
     except InputError:
         raise
     except UnidentifiedImageError:
         raise InputError(f"image {str(source)!r} {why_unreadable(path)}") from None
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise InputError(f"image {str(source)!r} exceeds the pixel limit of {max_pixels}") from None
     except (OSError, SyntaxError, ValueError) as error:
         raise InputError(f"image {str(source)!r} cannot be decoded: {error}") from None
+
+
+@contextlib.contextmanager
+def own_pixel_limit() -> Iterator[None]:
+    """Pillow's own guard against decompression bombs (89 megapixels) off: ``max_pixels`` and the
+    memory check replace it, so that a raised ``max_pixels`` is one Pillow does not overrule."""
+    kept = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = None
+    try:
+        yield
+    finally:
+        Image.MAX_IMAGE_PIXELS = kept
+
+
+def check_decodable(source: ImageSource, width: int, height: int) -> None:
+    """Refuse, before decoding, an image whose pixels alone would not fit in the memory left."""
+    needs, free = width * height * DECODE_BYTES_PER_PIXEL, memory.available()
+    if free is not None and needs > free:
+        raise InputError(
+            f"image {str(source)!r} ({width}x{height}) needs about {memory.gib(needs)} to decode, "
+            f"above the {memory.gib(free)} of memory available; use a smaller copy of it"
+        )
 
 
 def expand_directory(source: ImageSource, key: str = "style") -> list[ImageSource]:
@@ -73,7 +98,11 @@ def expand_directory(source: ImageSource, key: str = "style") -> list[ImageSourc
 
     ``key`` names the setting in the error for a directory without images.
     """
-    if not isinstance(source, str | os.PathLike) or not Path(source).expanduser().is_dir():
+    if (
+        not isinstance(source, str | os.PathLike)
+        or not str(source).strip()
+        or not Path(source).expanduser().is_dir()
+    ):
         return [source]
     found = sorted(path for path in Path(source).expanduser().iterdir() if is_image_file(path))
     if not found:
@@ -159,11 +188,16 @@ def to_rgb(image: Image.Image) -> Image.Image:
         raise InputError(f"unsupported image mode {image.mode!r}: {error}") from None
 
 
+def fitted(size: tuple[int, int], longest: int) -> tuple[int, int]:
+    """``size`` (width, height) scaled so that its longest side is ``longest``, aspect kept."""
+    width, height = size
+    scale = longest / max(width, height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
 def resize_longest(image: Image.Image, size: int) -> Image.Image:
     """Resize so that the longest side is ``size`` pixels, keeping the aspect ratio."""
-    width, height = image.size
-    scale = size / max(width, height)
-    new = (max(1, round(width * scale)), max(1, round(height * scale)))
+    new = fitted(image.size, size)
     if new == image.size:
         return image
     return image.resize(new, Image.Resampling.LANCZOS)

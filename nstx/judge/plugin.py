@@ -9,15 +9,24 @@ from __future__ import annotations
 
 import logging
 
+from nstx.errors import flag
 from nstx.registry.hookspecs import hookimpl
 
 log = logging.getLogger(__name__)
 
 
+def wanted(config) -> bool:
+    return flag(config.get("judge", True), "judge")
+
+
 class Scorer:
     @hookimpl
+    def nstx_check(self, config):
+        wanted(config)
+
+    @hookimpl
     def nstx_run_start(self, run):
-        if run.config.get("judge", True) and run.content_image is not None:
+        if wanted(run.config) and run.content_image is not None:
             from nstx.judge.ruler import Judge
 
             run.judge = Judge.of(run.content_image, run.style_images, run.blend, run.device).at

@@ -32,7 +32,7 @@ def optimize(
     After each step ``on_step(step, losses, seconds)`` gets the loss tensors of the image the
     step started from (a line search evaluates trial points after it, which it may reject)
     and the step's wall time. A step whose loss or image is NaN or infinite restores the
-    image it started from and raises :class:`DivergedError`.
+    image it started from and raises :class:`DivergedError`; so does a step that raises.
     """
     last: dict[str, Tensor] = {}
 
@@ -49,7 +49,12 @@ def optimize(
         started = time.perf_counter()
         kept.copy_(image.detach())
         last.clear()
-        optimizer.step(closure)
+        try:
+            optimizer.step(closure)
+        except BaseException:  # a plugin raised, or Ctrl-C: back to the last finite image
+            with torch.no_grad():
+                image.copy_(kept)
+            raise
         with torch.no_grad():
             if not finite(image, last.get("total")):
                 reason = divergence(image, last)

@@ -101,6 +101,12 @@ def nstx_register_init(register: Register) -> None:
 
 
 @hookspec
+def nstx_check(config: DictConfig) -> None:
+    """Before any work: raise an ``InputError`` for a setting of this plugin that no run can use
+    (the tracker opens its store here, so that a store it cannot use stops nothing half-done)."""
+
+
+@hookspec
 def nstx_run_start(run: Run) -> None:
     """A run is about to optimise; ``run`` holds its config, inputs and output directory."""
 
@@ -118,5 +124,7 @@ def nstx_step(
 
 
 @hookspec
-def nstx_run_end(run: Run, result: Result | None, status: str, error: BaseException | None) -> None:
-    """A run ended with ``status`` FINISHED, FAILED or KILLED; always called once per start."""
+def nstx_run_end(run: Run, result: Result | None, status: str, error: BaseException | None) -> str | None:
+    """A run ended with ``status`` FINISHED, FAILED or KILLED; always called once per start, with
+    the image already saved. May return a line saying what became of the run's record (``MLflow run
+    ... was recorded as KILLED``), which ends the command's report of a run that stopped early."""

@@ -8,9 +8,7 @@ names and a "did you mean" suggestion. Each implementation is matched to a form 
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,12 +17,13 @@ from typing import Any
 
 import pluggy
 
-from nstx.errors import InputError, unknown
+from nstx.errors import InputError, unknown, unusable_path
 from nstx.registry import hookspecs
 from nstx.registry.kinds import KINDS, Form
+from nstx.registry.loading import import_file, load_entry_points, what_failed
 
 ENTRY_POINT_GROUP = "nstx"
-LIFECYCLE_HOOKS = ("nstx_run_start", "nstx_step", "nstx_run_end")
+LIFECYCLE_HOOKS = ("nstx_check", "nstx_run_start", "nstx_step", "nstx_run_end")
 
 PLUGINS_DIR_ENV = "NSTX_PLUGINS_DIR"
 
@@ -53,7 +52,7 @@ class Registry:
         self.pm.add_hookspecs(hookspecs)
         self._tables: dict[str, dict[str, Entry]] | None = None
         self._dirs: list[Path] = []
-        self.pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+        load_entry_points(self.pm, ENTRY_POINT_GROUP)
 
     @property
     def hook(self) -> Any:
@@ -71,20 +70,15 @@ class Registry:
 
     def load_plugins_dir(self, directory: str | os.PathLike[str]) -> None:
         """Import every ``*.py`` in ``directory`` (sorted) and register it."""
+        problem = unusable_path(directory, directory=True)
+        if problem is not None:
+            raise InputError(f"plugins_dir {str(directory)!r} {problem}")
         path = Path(directory).expanduser().resolve()
-        if not path.is_dir():
-            raise InputError(f"plugins_dir {str(directory)!r} is not a directory")
         if path in self._dirs:
             return
         self._dirs.append(path)
         for file in sorted(path.glob("*.py")):
-            module_name = f"nstx_plugins_dir.{path.name}.{file.stem}"
-            spec = importlib.util.spec_from_file_location(module_name, file)
-            assert spec is not None and spec.loader is not None
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[module_name] = module
-            spec.loader.exec_module(module)
-            self.register(module, name=str(file))
+            self.register(import_file(file, f"nstx_plugins_dir.{path.name}.{file.stem}"), name=str(file))
 
     def tables(self) -> dict[str, dict[str, Entry]]:
         if self._tables is None:
@@ -99,9 +93,10 @@ class Registry:
 
             def register(name: str, impl: Any, _plugin: str = hookimpl.plugin_name) -> None:
                 if name in table:
-                    raise ValueError(
-                        f"{kind} {name!r} is registered twice: by plugin "
-                        f"{table[name].plugin!r} and by plugin {_plugin!r}"
+                    raise InputError(
+                        f"{kind} {name!r} is registered twice: by plugin {self.source(table[name].plugin)} "
+                        f"and by plugin {self.source(_plugin)}; rename one, or remove one of them "
+                        f"(uninstall its package, or take its file out of the plugin directory)"
                     )
                 form = KINDS[kind].form_of(impl)
                 if form is None:
@@ -111,7 +106,15 @@ class Registry:
                     )
                 table[name] = Entry(kind, name, impl, _plugin, form)
 
-            hookimpl.function(register=register)
+            try:
+                hookimpl.function(register=register)
+            except InputError:
+                raise
+            except Exception as error:
+                raise InputError(
+                    f"plugin {self.source(hookimpl.plugin_name)} failed to register its {kind} plugins "
+                    f"{what_failed(error, hookimpl.function.__module__)}; fix it or remove it"
+                ) from error
         return table
 
     def entry(self, kind: str, name: str) -> Entry:
@@ -156,6 +159,14 @@ class Registry:
                 if defined_in(frame, impl):
                     return label
         return None
+
+    def source(self, plugin_name: str) -> str:
+        """A plugin's name and the module or file its code is in, for a message."""
+        plugin = self.pm.get_plugin(plugin_name)
+        module = getattr(plugin, "__name__", type(plugin).__module__)
+        if plugin is None or plugin_name == str(getattr(plugin, "__file__", "")):
+            return repr(plugin_name)
+        return f"{self.describe(plugin_name)!r} ({getattr(plugin, '__file__', None) or module})"
 
     def describe(self, plugin_name: str) -> str:
         """A plugin's name, or for one registered without a name (pluggy uses its id) its class."""

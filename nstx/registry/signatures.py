@@ -9,12 +9,13 @@ from inside the run, once the backbone had been loaded.
 from __future__ import annotations
 
 import inspect
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from nstx.errors import InputError, unknown
+from nstx.errors import InputError, flag, integer_in, unknown
 from nstx.registry.kinds import POSITIONAL, Form
 
 if TYPE_CHECKING:
@@ -80,7 +81,9 @@ VALUE_KINDS: tuple[tuple[type, str], ...] = (
 
 def check_type(key: str, value: Any, parameter: inspect.Parameter) -> None:
     """``value`` must be of the kind of the parameter's default: a bool, an integer, a number or a
-    string; null only where the default is null or the annotation allows None."""
+    string; null only where the default is null or the annotation allows None. Any number must be
+    one torch can take, whatever the default."""
+    check_number(key, value)
     default = parameter.default
     if default is None or default is inspect.Parameter.empty:
         return
@@ -89,14 +92,25 @@ def check_type(key: str, value: Any, parameter: inspect.Parameter) -> None:
         if not admits_none(parameter.annotation):
             raise InputError(f"{key} must be {accepted}, got null" if accepted else f"{key} cannot be null")
         return
-    if accepted is not None and not fits(value, default):
+    if isinstance(default, bool):
+        flag(value, key)
+    elif accepted is not None and not fits(value, default):
         raise InputError(f"{key} must be {accepted}, got {value!r}")
 
 
+def check_number(key: str, value: Any) -> None:
+    """A NaN or infinite option would only surface as a NaN loss, and an integer past 64 bits as an
+    overflow inside torch, both once the run had started."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InputError(f"{key} must be a finite number, got {value!r}")
+    if isinstance(value, int) and not isinstance(value, bool):
+        integer_in(value, key, -(2**63), 2**63 - 1, "a 64-bit integer, as torch takes it")
+
+
 def fits(value: Any, default: Any) -> bool:
-    """Whether ``value`` is of ``default``'s kind; an integer is a number, a bool is neither."""
-    if isinstance(default, bool) or isinstance(value, bool):
-        return isinstance(default, bool) and isinstance(value, bool)
+    """Whether ``value`` is of ``default``'s kind (not a bool); an integer is a number, a bool is not."""
+    if isinstance(value, bool):
+        return False
     if isinstance(default, float):
         return isinstance(value, int | float)
     return isinstance(value, type(default))

@@ -64,8 +64,7 @@ class Snapshots:
                 assert run.output_dir is not None
                 album.saved.append((step, io.save_png(picture, step_file(run.output_dir, step))))
 
-    # First, so that a tracker ending its MLflow run in this hook has not done so yet.
-    @hookimpl(tryfirst=True)
+    @hookimpl
     def nstx_run_end(self, run: Run, result: Result | None) -> None:
         album = self.albums.pop(id(run), None)
         if album is None:
@@ -92,9 +91,10 @@ def log_to_mlflow(run: Run, steps: list[tuple[int, Path]], figure: Path | None) 
         return
     for step, path in steps:
         with Image.open(path) as image:
-            tracked.client.log_image(tracked.run_id, image, key=SNAPSHOT_KEY, step=step)
+            image.load()
+        tracked.send(tracked.client.log_image, image, key=SNAPSHOT_KEY, step=step)
     if figure is not None:
-        tracked.client.log_artifact(tracked.run_id, str(figure))
+        tracked.send(tracked.client.log_artifact, str(figure))
 
 
 snapshots = Snapshots()

@@ -7,6 +7,10 @@ id to the tracker through $NSTX_MLFLOW_RUN_ID; a job that fails before its run
 starts still leaves a FAILED child with its params and error. Hydra skips
 ``on_multirun_end`` when a job fails or on Ctrl-C, so ``nstx.cli.main.main`` calls
 :func:`end_sweep` as well: the parent always ends, with the comparison grid.
+
+Hydra turns an error in a callback into a warning and goes on; a sweep whose parent run
+cannot be made (its store cannot be used) must stop before any job, so that error is
+:class:`~nstx.errors.Escalated` past Hydra to the command, which reports it in one line.
 """
 
 from __future__ import annotations
@@ -23,14 +27,16 @@ from hydra.core.utils import JobStatus
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
-from nstx.errors import InputError
+from nstx.errors import Escalated
 from nstx.tracking import tracker as tracking
+from nstx.tracking.repair import owner_tags, repair
+from nstx.tracking.store import enabled, open_store
 from nstx.tracking.tracker import RUN_ID_ENV
 from nstx.version import __version__
 
-GRID_FILE = "comparison_grid.png"
-
 log = logging.getLogger(__name__)
+
+GRID_FILE = "comparison_grid.png"
 
 
 @dataclass
@@ -90,8 +96,13 @@ class SweepTracker(Callback):
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         global _open
-        if not tracking.enabled(config):
-            return
+        try:
+            if not enabled(config):
+                return
+            store = open_store(config)
+            repair(store.client, by=f"the nstx sweep of process {os.getpid()}")
+        except Exception as error:
+            raise Escalated(error) from error
         # As Hydra's basic sweeper does: sweeps set in the config (an experiment preset's
         # hydra.sweeper.params) first, then the command line's overrides.
         params = OmegaConf.select(config, "hydra.sweeper.params") or {}
@@ -100,42 +111,51 @@ class SweepTracker(Callback):
         typed = parse_overrides(overrides)
         name = " ".join(f"{key}={typed[key]}" for key in self.axes) or "multirun"
         directory = Path(str(config.hydra.sweep.dir))
-        try:
-            client, experiment_id = tracking.open_experiment(config)
-        except InputError:
-            return  # each job says it in one line; a raise here would be only a warning from Hydra
         tags = {
             "nstx.sweep": " ".join(overrides),
             "nstx.sweep.axes": json.dumps(self.axes),
             "nstx.output_dir": str(directory),
             "version.nstx": __version__,
-        }
-        self.parent_run_id = client.create_run(experiment_id, run_name=name, tags=tags).info.run_id
-        store = tracking.store(config)
-        _open = OpenSweep(client, experiment_id, self.parent_run_id, self.axes, directory, name, store)
+        } | owner_tags()
+        try:
+            parent = store.client.create_run(store.experiment_id, run_name=name, tags=tags)
+        except Exception as error:
+            raise Escalated(error) from error
+        self.parent_run_id = parent.info.run_id
+        _open = OpenSweep(
+            store.client, store.experiment_id, self.parent_run_id, self.axes, directory, name, store.uri
+        )
 
     def on_job_start(self, config: DictConfig, **kwargs: Any) -> None:
-        if self.parent_run_id is None or not tracking.enabled(config):
+        if self.parent_run_id is None or not enabled(config):
             return
         values = parse_overrides(list(config.hydra.overrides.task))
         name = child_name(values, self.axes) or f"job {config.hydra.job.num}"
-        client, experiment_id = tracking.open_experiment(config)
-        tags = {"mlflow.parentRunId": self.parent_run_id, "nstx.overrides": json.dumps(values)}
-        os.environ[RUN_ID_ENV] = client.create_run(experiment_id, run_name=name, tags=tags).info.run_id
+        tags = {"mlflow.parentRunId": self.parent_run_id, "nstx.overrides": json.dumps(values)} | owner_tags()
+        try:
+            store = open_store(config)
+            child = store.client.create_run(store.experiment_id, run_name=name, tags=tags)
+        except Exception as error:  # the job's own check says it in one line
+            log.warning("no MLflow run for this job: %s", error)
+            return
+        os.environ[RUN_ID_ENV] = child.info.run_id
 
     def on_job_end(self, config: DictConfig, job_return: Any, **kwargs: Any) -> None:
         run_id = os.environ.pop(RUN_ID_ENV, None)
         if run_id is None:
             return
-        client, _ = tracking.open_experiment(config)
-        if client.get_run(run_id).info.status != "RUNNING":
-            return  # the tracker ran and ended it
-        # The job ended before its run started (bad input, say): record it with its config.
-        tracking.log_config(client, run_id, job_config(config))
-        failed = job_return.status == JobStatus.FAILED
-        if failed:  # JobReturn.return_value would re-raise; the error itself is what we want
-            tracking.log_error(client, run_id, job_return._return_value)
-        client.set_terminated(run_id, "FAILED" if failed else "FINISHED")
+        try:
+            client = open_store(config).client
+            if client.get_run(run_id).info.status != "RUNNING":
+                return  # the tracker ran and ended it
+            # The job ended before its run started (bad input, say): record it with its config.
+            tracking.log_config(client, run_id, job_config(config))
+            failed = job_return.status == JobStatus.FAILED
+            if failed:  # JobReturn.return_value would re-raise; the error itself is what we want
+                tracking.log_error(client, run_id, job_return._return_value)
+            client.set_terminated(run_id, "FAILED" if failed else "FINISHED")
+        except Exception as error:  # the store went away: the job's own line says so
+            log.warning("MLflow run %s of this job could not be ended: %s", run_id, error)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         end_sweep()
@@ -145,7 +165,8 @@ def end_sweep(error: BaseException | None = None) -> None:
     """End the open sweep's parent run, if any, after adding the comparison grid.
 
     KILLED on Ctrl-C; FAILED when ``error`` is given or a child failed; else FINISHED.
-    Children left running (a worker that died) end KILLED or FAILED the same way.
+    Children left running (a worker that died) end KILLED or FAILED the same way. ``error``
+    gets a note saying how the parent was recorded, or that it could not be.
     """
     global _open
     sweep, _open = _open, None
@@ -155,24 +176,32 @@ def end_sweep(error: BaseException | None = None) -> None:
     interrupted = isinstance(error, KeyboardInterrupt)
     status = "KILLED" if interrupted else "FAILED" if error is not None else "FINISHED"
     try:
-        if error is not None:
-            tracking.log_error(sweep.client, sweep.run_id, error)
-        for child in sweep.children():
-            if child.info.status == "RUNNING":
-                sweep.client.set_terminated(child.info.run_id, "KILLED" if interrupted else "FAILED")
-        children = sweep.children()
-        if status == "FINISHED" and any(c.info.status != "FINISHED" for c in children):
-            status = "FAILED"
-        grid = None
-        if children:
-            sweep.client.set_tag(sweep.run_id, "mlflow.note.content", summary(sweep, children))
-            grid = log_grid(sweep, children)
-    finally:
-        sweep.client.set_terminated(sweep.run_id, status)
-    print(
-        f"nstx: sweep {sweep.directory} ({len(children)} jobs, {status}); comparison grid {grid}; "
-        f"MLflow parent run '{sweep.name}' {tracking.in_store(sweep.store)}"
-    )
+        try:
+            if error is not None:
+                tracking.log_error(sweep.client, sweep.run_id, error)
+            for child in sweep.children():
+                if child.info.status == "RUNNING":
+                    sweep.client.set_terminated(child.info.run_id, "KILLED" if interrupted else "FAILED")
+            children = sweep.children()
+            if status == "FINISHED" and any(c.info.status != "FINISHED" for c in children):
+                status = "FAILED"
+            grid = None
+            if children:
+                sweep.client.set_tag(sweep.run_id, "mlflow.note.content", summary(sweep, children))
+                grid = log_grid(sweep, children)
+        finally:
+            sweep.client.set_terminated(sweep.run_id, status)
+        line = f"sweep run {sweep.run_id} was recorded as {status}"
+    except Exception as failure:  # the store went away
+        line = f"sweep run {sweep.run_id} could not be ended ({failure}); nstx-runs repair ends it FAILED"
+        log.warning("%s", line)
+    else:
+        print(
+            f"nstx: sweep {sweep.directory} ({len(children)} jobs, {status}); comparison grid {grid}; "
+            f"MLflow parent run '{sweep.name}' {tracking.in_store(sweep.store)}"
+        )
+    if error is not None:
+        error.add_note(line)
 
 
 def child_name(values: dict[str, str], axes: dict[str, list[str]]) -> str:
