@@ -87,3 +87,11 @@ def test_the_samples_the_cli_reference_lists_are_the_bundled_ones():
     assert listed
     names = sorted(re.findall(r"`([^`]+)`", listed.group(1)))
     assert names == sorted(p.name for p in Path(samples.HERE).iterdir() if p.suffix in samples.IMAGE_SUFFIXES)
+
+
+def test_the_readme_says_what_the_install_costs_and_how_to_make_it_smaller():
+    readme = (ROOT / "README.md").read_text()
+    assert re.search(r"install takes about [\d.]+ GB of disk and about [\d.]+ minutes", readme)
+    # The CPU-only wheels are an option; its pins are checked against pyproject.toml with the
+    # other commands (tests/test_docs_commands.py).
+    assert "--index-url https://download.pytorch.org/whl/cpu" in readme_block("cpu-install")
