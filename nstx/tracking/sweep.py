@@ -25,6 +25,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from nstx.errors import InputError
 from nstx.tracking import tracker as tracking
+from nstx.tracking import ui
 from nstx.tracking.tracker import RUN_ID_ENV
 from nstx.version import __version__
 
@@ -163,16 +164,30 @@ def end_sweep(error: BaseException | None = None) -> None:
         children = sweep.children()
         if status == "FINISHED" and any(c.info.status != "FINISHED" for c in children):
             status = "FAILED"
-        grid = None
+        grid = view = None
         if children:
             sweep.client.set_tag(sweep.run_id, "mlflow.note.content", summary(sweep, children))
             grid = log_grid(sweep, children)
+            view = save_view(sweep, children)
     finally:
         sweep.client.set_terminated(sweep.run_id, status)
     print(
         f"nstx: sweep {sweep.directory} ({len(children)} jobs, {status}); comparison grid {grid}; "
         f"MLflow parent run '{sweep.name}' {tracking.in_store(sweep.store)}"
+        + (f"; its view in the UI: {view}" if view else "")
     )
+
+
+def save_view(sweep: OpenSweep, children: list[Any]) -> str | None:
+    """Save the sweep's view of the runs page (:mod:`nstx.tracking.ui`); return its address."""
+    try:
+        link = ui.save_sweep_view(
+            sweep.client, sweep.experiment_id, sweep.run_id, sweep.name, children, tracking.IMAGE_KEY
+        )
+    except Exception as error:  # a missing view must not hide how the sweep ended
+        log.warning("no saved view for sweep run %s: %s", sweep.run_id, error)
+        return None
+    return ui.ui_address(sweep.store) + link
 
 
 def child_name(values: dict[str, str], axes: dict[str, list[str]]) -> str:

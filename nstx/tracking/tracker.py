@@ -19,6 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from nstx.errors import InputError
 from nstx.registry.hookspecs import Scorer, hookimpl
+from nstx.tracking import ui
 
 # The sweep callback (nstx.tracking.sweep) creates each job's child run and hands its id over here.
 RUN_ID_ENV = "NSTX_MLFLOW_RUN_ID"
@@ -91,9 +92,10 @@ def open_experiment(config: DictConfig) -> tuple[Any, str]:
             ) from None
         experiment = client.get_experiment_by_name(name)
         if experiment is not None:
+            ui.mark_experiment(client, experiment)
             return client, experiment.experiment_id
         try:
-            return client, client.create_experiment(name)
+            return client, client.create_experiment(name, tags=ui.experiment_tags())
         except MlflowException:  # created meanwhile by a parallel job
             experiment = client.get_experiment_by_name(name)
             if experiment is None:
