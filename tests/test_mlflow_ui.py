@@ -218,7 +218,9 @@ def test_sweep_in_the_mlflow_ui(mlflow_ui, browser, tmp_path):
     screenshot(browser, "mlflow-image-grid.png", tmp_path)
 
     # The parent run: its description ranks the children by the judge's style score.
-    browser.get(f"{url}/#/experiments/{experiment_id}/runs/{parent.info.run_id}")
+    browser.get(
+        f"{url}/#/experiments/{experiment_id}/runs/{parent.info.run_id}?workflowType=machine_learning"
+    )
     click(browser, element(browser, "//*[normalize-space(text())='Show more']", "the description"))
     body = browser.find_element("tag name", "body")
     for child in children:
@@ -238,7 +240,7 @@ def test_sweep_in_the_mlflow_ui(mlflow_ui, browser, tmp_path):
         )
     heading = browser.find_element("xpath", "//*[normalize-space(text())='Parameters']")
     browser.execute_script("arguments[0].scrollIntoView()", heading)
-    screenshot(browser, "mlflow-compare.png", tmp_path)
+    browser.save_screenshot(str(tmp_path / "compare.png"))
 
     # A run's image: served over HTTP as a PNG, and shown on the run's artifact page.
     run_id = children[0].info.run_id
@@ -257,7 +259,7 @@ def test_sweep_in_the_mlflow_ui(mlflow_ui, browser, tmp_path):
         ),
         f"image artifact {artifact!r}",
     )
-    screenshot(browser, "artifact.png", tmp_path)
+    browser.save_screenshot(str(tmp_path / "artifact.png"))
 
     # Without the link: MLflow 3.17 opens an experiment on its GenAI overview until "Model
     # training" is chosen once (whatever the experiment's kind); the browser remembers it.
