@@ -10,7 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from omegaconf import OmegaConf
+
+from tests.browser import CHROMEDRIVER, CHROMIUM, chromium
 
 ROOT = Path(__file__).resolve().parents[1]
 QUIET = {"NO_MKDOCS_2_WARNING": "1", "DISABLE_MKDOCS_2_WARNING": "true"}
@@ -24,8 +27,9 @@ def leaf_keys(node, prefix=""):
         yield prefix.rstrip(".")
 
 
-def test_mkdocs_build_strict(tmp_path):
-    site = tmp_path / "site"
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    site = tmp_path_factory.mktemp("docs") / "site"
     result = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
         cwd=ROOT,
@@ -35,6 +39,10 @@ def test_mkdocs_build_strict(tmp_path):
         timeout=600,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+    return site
+
+
+def test_mkdocs_build_strict(site):
 
     reference = (site / "configuration" / "index.html").read_text()
     for path in sorted((ROOT / "conf").rglob("*.yaml")):
@@ -62,3 +70,19 @@ def test_mkdocs_build_strict(tmp_path):
             if line.startswith("def ")
         )
         assert first_def.split("(")[0].removeprefix("def ") in guide, f"{example} is not on the plugin page"
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER), reason="needs chromium and chromedriver")
+def test_tables_fit_the_content_column(site):
+    """In a 1280 px wide window no table needs a horizontal scroll bar."""
+    too_wide = []
+    with chromium(width=1280, height=900) as browser:
+        for page in sorted(site.rglob("index.html")):
+            browser.get(page.as_uri())
+            widths = browser.execute_script(
+                "return [...document.querySelectorAll('.md-content table')].map(t => "
+                "[t.scrollWidth, t.closest('.md-typeset__scrollwrap').clientWidth, t.rows[0].innerText])"
+            )
+            too_wide += [(page.parent.name, head) for wide, column, head in widths if wide > column]
+    assert not too_wide, f"tables wider than the content column: {too_wide}"

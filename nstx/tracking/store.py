@@ -25,6 +25,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from nstx.errors import InputError, flag
+from nstx.tracking import ui
 
 PROBE_SECONDS = 5
 # MLflow reads these at each request: 5 s per attempt, 2 retries, the first at once and the second
@@ -201,7 +202,7 @@ def experiment_id(client: Any, name: str, uri: str, artifacts: str | None) -> st
     experiment = client.get_experiment_by_name(name)
     if experiment is None:
         try:
-            return client.create_experiment(name, artifact_location=artifacts)
+            return client.create_experiment(name, artifact_location=artifacts, tags=ui.experiment_tags())
         except MlflowException:  # created meanwhile by a parallel job
             experiment = client.get_experiment_by_name(name)
             if experiment is None:
@@ -212,6 +213,7 @@ def experiment_id(client: Any, name: str, uri: str, artifacts: str | None) -> st
             f"`MLFLOW_TRACKING_URI={uri} mlflow experiments restore --experiment-id "
             f"{experiment.experiment_id}`, or choose another name with tracking.experiment=..."
         )
+    ui.mark_experiment(client, experiment)
     return experiment.experiment_id
 
 

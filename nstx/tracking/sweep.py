@@ -29,6 +29,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from nstx.errors import Escalated
 from nstx.tracking import tracker as tracking
+from nstx.tracking import ui
 from nstx.tracking.repair import owner_tags, repair
 from nstx.tracking.store import enabled, open_store
 from nstx.tracking.tracker import RUN_ID_ENV
@@ -185,10 +186,11 @@ def end_sweep(error: BaseException | None = None) -> None:
             children = sweep.children()
             if status == "FINISHED" and any(c.info.status != "FINISHED" for c in children):
                 status = "FAILED"
-            grid = None
+            grid = view = None
             if children:
                 sweep.client.set_tag(sweep.run_id, "mlflow.note.content", summary(sweep, children))
                 grid = log_grid(sweep, children)
+                view = save_view(sweep, children)
         finally:
             sweep.client.set_terminated(sweep.run_id, status)
         line = f"sweep run {sweep.run_id} was recorded as {status}"
@@ -199,9 +201,22 @@ def end_sweep(error: BaseException | None = None) -> None:
         print(
             f"nstx: sweep {sweep.directory} ({len(children)} jobs, {status}); comparison grid {grid}; "
             f"MLflow parent run '{sweep.name}' {tracking.in_store(sweep.store)}"
+            + (f"; its view in the UI: {view}" if view else "")
         )
     if error is not None:
         error.add_note(line)
+
+
+def save_view(sweep: OpenSweep, children: list[Any]) -> str | None:
+    """Save the sweep's view of the runs page (:mod:`nstx.tracking.ui`); return its address."""
+    try:
+        link = ui.save_sweep_view(
+            sweep.client, sweep.experiment_id, sweep.run_id, sweep.name, children, tracking.IMAGE_KEY
+        )
+    except Exception as error:  # a missing view must not hide how the sweep ended
+        log.warning("no saved view for sweep run %s: %s", sweep.run_id, error)
+        return None
+    return ui.ui_address(sweep.store) + link
 
 
 def child_name(values: dict[str, str], axes: dict[str, list[str]]) -> str:
