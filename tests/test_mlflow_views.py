@@ -8,7 +8,8 @@ import json
 from omegaconf import OmegaConf
 
 from nstx.tracking import sweep, ui
-from nstx.tracking.tracker import IMAGE_KEY, open_experiment
+from nstx.tracking.store import open_store
+from nstx.tracking.tracker import IMAGE_KEY
 
 
 def config(experiment: str = "nstx"):
@@ -16,7 +17,7 @@ def config(experiment: str = "nstx"):
 
 
 def test_a_new_experiment_is_a_model_training_one(mlflow_store):
-    _, experiment_id = open_experiment(config())
+    experiment_id = open_store(config()).experiment_id
     tags = mlflow_store.client.get_experiment(experiment_id).tags
     assert tags[ui.EXPERIMENT_KIND_TAG] == ui.MODEL_TRAINING
 
@@ -25,15 +26,15 @@ def test_an_older_experiment_is_tagged_but_a_chosen_kind_is_kept(mlflow_store):
     client = mlflow_store.client
     older = client.create_experiment("older")
     chosen = client.create_experiment("chosen", tags={ui.EXPERIMENT_KIND_TAG: "genai_development"})
-    open_experiment(config("older"))
-    open_experiment(config("chosen"))
+    open_store(config("older"))
+    open_store(config("chosen"))
     assert client.get_experiment(older).tags[ui.EXPERIMENT_KIND_TAG] == ui.MODEL_TRAINING
     assert client.get_experiment(chosen).tags[ui.EXPERIMENT_KIND_TAG] == "genai_development"
 
 
 def test_a_sweep_saves_a_view_of_its_runs(mlflow_store, tmp_path):
     client = mlflow_store.client
-    _, experiment_id = open_experiment(config())
+    experiment_id = open_store(config()).experiment_id
     parent = client.create_run(experiment_id, run_name="correlation=gram,covariance").info.run_id
     children = []
     for correlation, style in (("gram", 0.4), ("covariance", 0.3)):
