@@ -259,7 +259,7 @@ def test_running_out_of_memory_is_one_line_and_a_failed_run_with_its_image(
         cli.main()
     assert stop.value.code == 1
     lines = capsys.readouterr().err.splitlines()
-    assert len(lines) == 1, lines
+    assert len(lines) == 1, "\n".join(lines)
     [line] = lines
     assert line.startswith("nstx: error: out of memory (") and "lower image_size" in line
     assert f"the image of step 2 was saved to {tmp_path / 'run' / 'stylized.png'}" in line
