@@ -8,7 +8,7 @@ import json
 from omegaconf import OmegaConf
 
 from nstx.tracking import sweep, ui
-from nstx.tracking.store import open_store
+from nstx.tracking.store import Store, open_store
 from nstx.tracking.tracker import IMAGE_KEY
 
 
@@ -46,7 +46,9 @@ def test_a_sweep_saves_a_view_of_its_runs(mlflow_store, tmp_path):
         client.log_metric(run_id, "eval/style", style, step=2)
         client.set_terminated(run_id)
         children.append(client.get_run(run_id))
-    open_sweep = sweep.OpenSweep(client, experiment_id, parent, {"correlation": []}, tmp_path, "s", "x")
+    open_sweep = sweep.OpenSweep(
+        Store(client, "x", experiment_id), parent, {"correlation": []}, tmp_path, "s"
+    )
 
     address = sweep.save_view(open_sweep, children)
 

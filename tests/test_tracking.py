@@ -109,6 +109,7 @@ def test_cli_start_up_imports_neither_torch_nor_mlflow():
 def test_the_sweep_summary_ranks_jobs_by_the_judges_style_score():
     from types import SimpleNamespace
 
+    from nstx.tracking.store import Store
     from nstx.tracking.sweep import OpenSweep, summary
 
     def child(value, content, style, status="FINISHED"):
@@ -117,7 +118,9 @@ def test_the_sweep_summary_ranks_jobs_by_the_judges_style_score():
         return SimpleNamespace(data=data, info=SimpleNamespace(status=status))
 
     axes = {"correlation": ["gram", "covariance", "broken"]}
-    sweep = OpenSweep(None, "0", "parent", axes, None, "correlation=gram,covariance,broken", "sqlite:///x.db")
+    sweep = OpenSweep(
+        Store(None, "sqlite:///x.db", "0"), "parent", axes, None, "correlation=gram,covariance,broken"
+    )
     children = [child("gram", 0.9, 0.2), child("broken", 0, None, "FAILED"), child("covariance", 1.1, 0.1)]
     text = summary(sweep, children)
     rows = [

@@ -31,7 +31,7 @@ from nstx.errors import Escalated
 from nstx.tracking import tracker as tracking
 from nstx.tracking import ui
 from nstx.tracking.repair import owner_tags, repair
-from nstx.tracking.store import enabled, open_store
+from nstx.tracking.store import Store, enabled, open_store
 from nstx.tracking.tracker import RUN_ID_ENV
 from nstx.version import __version__
 
@@ -44,17 +44,19 @@ GRID_FILE = "comparison_grid.png"
 class OpenSweep:
     """The parent run of the multirun in progress in this process."""
 
-    client: Any
-    experiment_id: str
+    store: Store
     run_id: str
     axes: dict[str, list[str]]
     directory: Path
     name: str
-    store: str
+
+    @property
+    def client(self) -> Any:
+        return self.store.client
 
     def children(self) -> list[Any]:
         return self.client.search_runs(
-            [self.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{self.run_id}'"
+            [self.store.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{self.run_id}'"
         )
 
 
@@ -123,9 +125,7 @@ class SweepTracker(Callback):
         except Exception as error:
             raise Escalated(error) from error
         self.parent_run_id = parent.info.run_id
-        _open = OpenSweep(
-            store.client, store.experiment_id, self.parent_run_id, self.axes, directory, name, store.uri
-        )
+        _open = OpenSweep(store, self.parent_run_id, self.axes, directory, name)
 
     def on_job_start(self, config: DictConfig, **kwargs: Any) -> None:
         if self.parent_run_id is None or not enabled(config):
@@ -200,7 +200,7 @@ def end_sweep(error: BaseException | None = None) -> None:
     else:
         print(
             f"nstx: sweep {sweep.directory} ({len(children)} jobs, {status}); comparison grid {grid}; "
-            f"MLflow parent run '{sweep.name}' {tracking.in_store(sweep.store)}"
+            f"MLflow parent run '{sweep.name}' {tracking.in_store(sweep.store.uri)}"
             + (f"; its view in the UI: {view}" if view else "")
         )
     if error is not None:
@@ -211,12 +211,12 @@ def save_view(sweep: OpenSweep, children: list[Any]) -> str | None:
     """Save the sweep's view of the runs page (:mod:`nstx.tracking.ui`); return its address."""
     try:
         link = ui.save_sweep_view(
-            sweep.client, sweep.experiment_id, sweep.run_id, sweep.name, children, tracking.IMAGE_KEY
+            sweep.client, sweep.store.experiment_id, sweep.run_id, sweep.name, children, tracking.IMAGE_KEY
         )
     except Exception as error:  # a missing view must not hide how the sweep ended
         log.warning("no saved view for sweep run %s: %s", sweep.run_id, error)
         return None
-    return ui.ui_address(sweep.store) + link
+    return ui.ui_address(sweep.store.uri) + link
 
 
 def child_name(values: dict[str, str], axes: dict[str, list[str]]) -> str:
